@@ -1,0 +1,62 @@
+"""``gankit list``: runs, families, datasets, presets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+WHAT = ("all", "runs", "families", "datasets", "presets", "metrics")
+
+
+def list_(
+    what: Annotated[
+        str, typer.Argument(help="all, runs, families, datasets, presets, metrics")
+    ] = "all",
+    runs_dir: Annotated[Path | None, typer.Option(envvar="GANKIT_RUNS_DIR")] = None,
+) -> None:
+    """List runs (with family, data, state, step and latest losses) and what can be trained."""
+    from gankit.errors import ConfigError
+    from gankit.presets import PRESETS
+    from gankit.registry import DATASETS, METRICS, MODELS
+    from gankit.runs import list_runs, runs_dir_default
+
+    if what not in WHAT:
+        raise ConfigError(f"unknown list {what!r}; choose one of: {', '.join(WHAT)}")
+    out = Console(highlight=False)
+    if what in ("all", "runs"):
+        rd = runs_dir or runs_dir_default()
+        t = Table(title=f"runs in {rd}")
+        for col in ("run", "family", "data", "state", "step", "loss/D", "loss/G", "acc/D"):
+            t.add_column(col)
+        for r in list_runs(rd):
+            f = lambda k: f"{r.latest[k]:.3f}" if isinstance(r.latest.get(k), float) else "-"  # noqa: E731
+            t.add_row(
+                r.path.name,
+                r.family,
+                r.data,
+                r.state,
+                f"{r.step}/{r.total_steps}",
+                f("loss/D"),
+                f("loss/G"),
+                f("acc/D"),
+            )
+        out.print(t)
+    if what in ("all", "families"):
+        out.print("[bold]families:[/] " + ", ".join(MODELS.names()))
+    if what in ("all", "datasets"):
+        out.print("[bold]datasets:[/] " + ", ".join(DATASETS.names()))
+    if what in ("all", "presets"):
+        t = Table(title="presets")
+        for col in ("preset", "family", "data", "steps"):
+            t.add_column(col)
+        for name, p in sorted(PRESETS.items()):
+            t.add_row(
+                name, p["family"], p["data"]["name"], str(p.get("train", {}).get("steps", ""))
+            )
+        out.print(t)
+    if what in ("all", "metrics") and METRICS.names():
+        out.print("[bold]metrics:[/] " + ", ".join(METRICS.names()))

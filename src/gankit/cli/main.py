@@ -1,0 +1,58 @@
+"""The ``gankit`` command: parse, validate, call the library. A user mistake is one line, exit 2."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import typer
+from rich.console import Console
+
+from gankit.errors import GankitError
+
+app = typer.Typer(
+    name="gankit",
+    help="Train, evaluate, explore and export generative adversarial networks.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
+)
+console = Console(stderr=True, highlight=False)
+
+
+def _register() -> None:
+    from gankit.cli import list as list_cmd
+    from gankit.cli import resume, sample, train
+
+    app.command("train", no_args_is_help=False)(train.train)
+    app.command("resume")(resume.resume)
+    app.command("sample")(sample.sample)
+    app.command("list")(list_cmd.list_)
+    for name in ("eval_cmd", "serve"):  # optional commands, present when their modules are
+        try:
+            mod = __import__(f"gankit.cli.{name}", fromlist=["register"])
+        except ModuleNotFoundError:
+            continue
+        mod.register(app)
+
+
+def fail(message: str) -> None:
+    """Print one line and exit 2 (a user error)."""
+    console.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    raise SystemExit(2)
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    _register()
+    try:
+        app(args=argv, prog_name="gankit", standalone_mode=True)
+    except GankitError as e:
+        fail(str(e))
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

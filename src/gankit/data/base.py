@@ -1,0 +1,118 @@
+"""What every dataset returns: in-memory tensors, a description, and a resumable batch sampler.
+
+Data that fits in memory is served as tensors: a batch is one index operation, never a
+per-sample Python loop. Images are kept as uint8 ``(N, C, H, W)`` and scaled to [-1, 1] per batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class DataConfig(BaseModel):
+    """Which data to train on and how to shape it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field("mnist5k", description="registered dataset name, or 'folder'")
+    path: str | None = Field(None, description="folder for 'folder', 'mnist', 'fashion-mnist'")
+    image_size: int | None = Field(None, ge=4, le=1024, description="resize images to this size")
+    channels: Literal[1, 3] | None = Field(None, description="1 = grayscale, 3 = RGB, None = auto")
+    limit: int | None = Field(None, ge=1, description="use only the first N samples")
+    download: bool = Field(False, description="download missing files (with checksums)")
+
+
+class DataInfo(BaseModel):
+    """What a model needs to know about its data; stored in the config and the export."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    kind: Literal["points", "images"]
+    shape: tuple[int, ...]  # (2,) for points, (C, H, W) for images
+    num_classes: int = 0  # 0 = no labels
+    class_names: list[str] = Field(default_factory=list)
+    modes: list[tuple[float, float]] | None = None  # toy 2-D: mode centres
+    sigma: float | None = None  # toy 2-D: std of each mode
+
+
+@dataclass
+class ArrayDataset:
+    """A whole dataset in memory.
+
+    ``x``: uint8 ``(N, C, H, W)`` for images, float32 ``(N, 2)`` for points.
+    ``y``: int64 ``(N,)`` class labels, or None.
+    """
+
+    x: torch.Tensor
+    y: torch.Tensor | None
+    info: DataInfo
+
+    def __post_init__(self) -> None:
+        assert self.y is None or len(self.y) == len(self.x)
+        if self.info.kind == "images":
+            assert self.x.dtype == torch.uint8 and self.x.ndim == 4, (self.x.dtype, self.x.shape)
+        else:
+            assert self.x.dtype == torch.float32 and self.x.ndim == 2, (self.x.dtype, self.x.shape)
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def batch(self, idx: torch.Tensor, device: torch.device | str = "cpu") -> dict:
+        """The samples at ``idx`` as model input: images scaled to [-1, 1]."""
+        x = self.x[idx].to(device, non_blocking=True)
+        real = x.float().div_(127.5).sub_(1.0) if self.info.kind == "images" else x
+        out = {"real": real}
+        if self.y is not None:
+            out["label"] = self.y[idx].to(device, non_blocking=True)
+        return out
+
+
+def to_uint8(images: torch.Tensor) -> torch.Tensor:
+    """Model output in [-1, 1] -> uint8 in [0, 255] (same shape)."""
+    return images.detach().float().add(1.0).mul(127.5).round().clamp(0, 255).to(torch.uint8).cpu()
+
+
+class BatchSampler:
+    """Shuffled batches, epoch by epoch, whose position can be saved and restored exactly.
+
+    Epoch ``e`` uses the permutation seeded by ``(seed, e)``, so the state is two integers.
+    With ``world > 1`` each rank takes its own slice of one global batch.
+    """
+
+    def __init__(self, n: int, batch_size: int, seed: int, rank: int = 0, world: int = 1):
+        self.n, self.batch_size, self.seed = n, batch_size, seed
+        self.rank, self.world = rank, world
+        self.global_batch = batch_size * world
+        self.epoch = 0
+        self.position = 0
+        self._perm: torch.Tensor | None = None
+
+    def _permutation(self, epoch: int) -> torch.Tensor:
+        g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+        return torch.randperm(self.n, generator=g)
+
+    def next(self) -> torch.Tensor:
+        """The indices of this rank's next batch (int64, length ``batch_size``)."""
+        parts, need = [], self.global_batch
+        while need > 0:
+            if self._perm is None:
+                self._perm = self._permutation(self.epoch)
+            take = self._perm[self.position : self.position + need]
+            parts.append(take)
+            need -= len(take)
+            self.position += len(take)
+            if self.position >= self.n:
+                self.epoch, self.position, self._perm = self.epoch + 1, 0, None
+        idx = torch.cat(parts)
+        return idx[self.rank :: self.world]
+
+    def state_dict(self) -> dict:
+        return {"epoch": self.epoch, "position": self.position}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.epoch, self.position, self._perm = int(state["epoch"]), int(state["position"]), None

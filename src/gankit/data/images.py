@@ -1,0 +1,269 @@
+"""Folders of image files: ``folder`` (optionally labelled), ``paired`` and ``unpaired``.
+
+Every image is decoded with Pillow, converted to RGB, cut to its central square and resized
+with Lanczos to ``data.image_size`` (default 64). Conversions:
+
+* transparency (RGBA, LA, PA, or a palette / PNG with a transparent colour) is composited on
+  **white**, so transparent backgrounds read as paper, not as black;
+* 16-bit grayscale (``I;16*``, ``I``) is scaled from 0..65535 to 0..255; float (``F``) is clipped;
+* JPEG EXIF orientation is applied.
+
+``data.channels``: 3 = RGB, 1 = grayscale (Pillow's luma weights), None = 1 if every image is
+gray (R == G == B after decoding: L, LA, 16-bit and gray palettes), else 3.
+
+Layouts:
+
+* ``folder``: images directly in ``data.path`` (unlabelled), or in its immediate sub-folders,
+  whose sorted names are the class names (sub-folders may nest deeper; empty ones are skipped).
+* ``paired``: ``A/`` and ``B/`` (or ``trainA/``, ``trainB/``) holding files with the same names
+  (extensions may differ). ``x`` is A and B **concatenated along channels**: ``(N, 2C, H, W)``;
+  ``split_pair(x)`` returns ``(A, B)``. ``info.shape`` is ``(2C, H, W)``.
+* ``unpaired``: ``A/`` and ``B/`` of any sizes. The registered loader returns A;
+  ``load_unpaired(cfg)`` returns both, with the same channels and size.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps
+
+from gankit.data.base import ArrayDataset, DataConfig, DataInfo
+from gankit.data.transforms import square_resize_pil, stratified_subset, to_grayscale
+from gankit.errors import DataError
+from gankit.registry import register_dataset
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
+DEFAULT_SIZE = 64
+# A labelled folder is sorted by class; `limit` takes a class-balanced subset with this seed.
+SUBSET_SEED = 0
+_A_NAMES, _B_NAMES = ("A", "trainA"), ("B", "trainB")
+_ALLOWED = ", ".join(IMAGE_EXTENSIONS)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading one image
+
+
+def read_image(path: str | Path, size: int) -> np.ndarray:
+    """One image file -> uint8 RGB ``(size, size, 3)``: converted, center-cropped, resized."""
+    path = Path(path)
+    try:
+        if path.stat().st_size == 0:
+            raise DataError(f"empty image file (0 bytes): {path}")
+        with Image.open(path) as img:
+            img.draft(img.mode, (size, size))  # JPEG: decode at 1/2, 1/4 or 1/8 if still >= size
+            img.load()
+            if img.getexif().get(0x0112, 1) != 1:  # EXIF orientation tag
+                img = ImageOps.exif_transpose(img)
+            rgb = _to_rgb(img)
+        return np.asarray(square_resize_pil(rgb, size), dtype=np.uint8)  # (size, size, 3)
+    except DataError:
+        raise
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+        # UnidentifiedImageError and truncated-file errors are OSErrors.
+        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise DataError(f"cannot read image {path}: {msg}") from None
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    """Any Pillow mode -> RGB, with transparency composited on white."""
+    mode = img.mode
+    if mode.startswith("I"):  # 16-bit PNG grayscale ("I;16", or "I" in older Pillow)
+        a = np.asarray(img, dtype=np.float64) / 257.0
+        img = Image.fromarray(np.clip(np.rint(a), 0, 255).astype(np.uint8), mode="L")
+    elif mode == "F":
+        img = Image.fromarray(np.clip(np.rint(np.asarray(img)), 0, 255).astype(np.uint8), "L")
+    has_alpha = img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in img.info
+    if has_alpha:
+        rgba = img.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    return img.convert("RGB")
+
+
+def _read_all(paths: list[Path], size: int) -> np.ndarray:
+    """Decode every file into one preallocated uint8 ``(N, size, size, 3)`` array."""
+    out = np.empty((len(paths), size, size, 3), dtype=np.uint8)
+    for i, p in enumerate(paths):
+        out[i] = read_image(p, size)
+    return out
+
+
+def _is_gray(rgb: np.ndarray) -> bool:
+    """True if every pixel of the ``(N, H, W, 3)`` array has R == G == B."""
+    return bool((rgb[..., 0] == rgb[..., 1]).all() and (rgb[..., 1] == rgb[..., 2]).all())
+
+
+def _channels(requested: int | None, *rgbs: np.ndarray) -> int:
+    if requested is not None:
+        return requested
+    return 1 if all(_is_gray(a) for a in rgbs) else 3
+
+
+def _to_tensor(rgb: np.ndarray, channels: int) -> torch.Tensor:
+    """uint8 ``(N, H, W, 3)`` -> ``(N, C, H, W)`` with C = ``channels``."""
+    x = torch.from_numpy(rgb).permute(0, 3, 1, 2).contiguous()  # (N, 3, H, W)
+    if channels == 1:
+        x = x[:, :1].contiguous() if _is_gray(rgb) else to_grayscale(x)
+    return x
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding files
+
+
+def _folder(path: str | Path | None, dataset: str) -> Path:
+    if path is None:
+        raise DataError(f"dataset {dataset!r} needs data.path: a folder of images")
+    root = Path(path).expanduser()
+    if not root.exists():
+        raise DataError(f"image folder not found: {root}")
+    if not root.is_dir():
+        raise DataError(f"not a folder: {root}; data.path must be a folder of images")
+    return root
+
+
+def _is_image(p: Path) -> bool:
+    return p.suffix.lower() in IMAGE_EXTENSIONS and not p.name.startswith(".") and p.is_file()
+
+
+def list_images(folder: Path, recursive: bool = False) -> list[Path]:
+    """Image files (by extension, hidden files skipped) in ``folder``, sorted by path."""
+    found = folder.rglob("*") if recursive else folder.iterdir()
+    return sorted(
+        p for p in found if _is_image(p) and not _hidden(p.relative_to(folder).parts[:-1])
+    )
+
+
+def _hidden(parts: tuple[str, ...]) -> bool:
+    return any(part.startswith(".") for part in parts)
+
+
+def scan_folder(root: Path) -> tuple[list[Path], np.ndarray | None, list[str]]:
+    """The image files under ``root``, their labels (or None) and the class names."""
+    top = list_images(root)
+    subdirs = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
+    classes = [(d.name, files) for d in subdirs if (files := list_images(d, recursive=True))]
+    if classes and top:
+        raise DataError(
+            f"{root} has images both directly inside and in sub-folders "
+            f"({', '.join(n for n, _ in classes[:5])}); put every image in a class sub-folder, "
+            "or all of them directly in the folder"
+        )
+    if classes:
+        files = [f for _, fs in classes for f in fs]
+        labels = np.concatenate(
+            [np.full(len(fs), i, dtype=np.int64) for i, (_, fs) in enumerate(classes)]
+        )
+        return files, labels, [n for n, _ in classes]
+    if top:
+        return top, None, []
+    raise DataError(f"no images found in {root} or its sub-folders; allowed extensions: {_ALLOWED}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Datasets
+
+
+@register_dataset("folder")
+def load_folder(cfg: DataConfig, seed: int) -> ArrayDataset:
+    """A folder of images, labelled by sub-folder when it has them; uint8 ``(N, C, S, S)``."""
+    root = _folder(cfg.path, "folder")
+    files, labels, class_names = scan_folder(root)
+    if cfg.limit is not None and labels is not None:
+        keep = stratified_subset(labels, cfg.limit, SUBSET_SEED)
+        files, labels = [files[i] for i in keep], labels[keep]
+    elif cfg.limit is not None:
+        files = files[: cfg.limit]
+    rgb = _read_all(files, cfg.image_size or DEFAULT_SIZE)
+    x = _to_tensor(rgb, _channels(cfg.channels, rgb))
+    info = DataInfo(
+        name="folder",
+        kind="images",
+        shape=tuple(x.shape[1:]),
+        num_classes=len(class_names),
+        class_names=class_names,
+    )
+    y = None if labels is None else torch.from_numpy(labels)
+    return ArrayDataset(x=x, y=y, info=info)
+
+
+def _ab_dirs(cfg: DataConfig, dataset: str) -> tuple[Path, Path]:
+    root = _folder(cfg.path, dataset)
+    found = []
+    for names in (_A_NAMES, _B_NAMES):
+        d = next((root / n for n in names if (root / n).is_dir()), None)
+        if d is None:
+            raise DataError(
+                f"dataset {dataset!r} needs sub-folders A/ and B/ (or trainA/, trainB/) in {root}; "
+                f"missing {names[0]}/"
+            )
+        found.append(d)
+    return found[0], found[1]
+
+
+def _images_or_error(folder: Path) -> list[Path]:
+    files = list_images(folder, recursive=True)
+    if not files:
+        raise DataError(f"no images found in {folder}; allowed extensions: {_ALLOWED}")
+    return files
+
+
+def split_pair(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """A ``paired`` batch ``(N, 2C, H, W)`` -> ``(A, B)``, each ``(N, C, H, W)``."""
+    c = x.shape[1] // 2
+    return x[:, :c], x[:, c:]
+
+
+@register_dataset("paired")
+def load_paired(cfg: DataConfig, seed: int) -> ArrayDataset:
+    """A/ and B/ files matched by name; x = A and B concatenated on channels ``(N, 2C, S, S)``."""
+    dir_a, dir_b = _ab_dirs(cfg, "paired")
+    by_name = []
+    for d in (dir_a, dir_b):
+        table: dict[str, Path] = {}
+        for f in _images_or_error(d):
+            key = f.relative_to(d).with_suffix("").as_posix()
+            if key in table:
+                raise DataError(f"two images named {key} in {d}: {table[key].name}, {f.name}")
+            table[key] = f
+        by_name.append(table)
+    only_a = sorted(by_name[0].keys() - by_name[1].keys())
+    only_b = sorted(by_name[1].keys() - by_name[0].keys())
+    if only_a or only_b:
+        raise DataError(
+            f"paired images must have the same names in {dir_a} and {dir_b}: "
+            f"{len(only_a)} only in {dir_a.name}/ ({', '.join(only_a[:5])}), "
+            f"{len(only_b)} only in {dir_b.name}/ ({', '.join(only_b[:5])})"
+        )
+    keys = sorted(by_name[0])[: cfg.limit]
+    size = cfg.image_size or DEFAULT_SIZE
+    rgb_a = _read_all([by_name[0][k] for k in keys], size)
+    rgb_b = _read_all([by_name[1][k] for k in keys], size)
+    c = _channels(cfg.channels, rgb_a, rgb_b)
+    x = torch.cat([_to_tensor(rgb_a, c), _to_tensor(rgb_b, c)], dim=1)  # (N, 2C, S, S)
+    info = DataInfo(name="paired", kind="images", shape=tuple(x.shape[1:]))
+    return ArrayDataset(x=x, y=None, info=info)
+
+
+def load_unpaired(cfg: DataConfig, seed: int = 0) -> tuple[ArrayDataset, ArrayDataset]:
+    """The images of A/ and of B/ (any counts; ``limit`` applies to each), same C and size."""
+    dir_a, dir_b = _ab_dirs(cfg, "unpaired")
+    size = cfg.image_size or DEFAULT_SIZE
+    rgbs = [_read_all(_images_or_error(d)[: cfg.limit], size) for d in (dir_a, dir_b)]
+    c = _channels(cfg.channels, *rgbs)
+    out = []
+    for rgb in rgbs:
+        x = _to_tensor(rgb, c)
+        info = DataInfo(name="unpaired", kind="images", shape=tuple(x.shape[1:]))
+        out.append(ArrayDataset(x=x, y=None, info=info))
+    return out[0], out[1]
+
+
+@register_dataset("unpaired")
+def load_unpaired_a(cfg: DataConfig, seed: int) -> ArrayDataset:
+    """Domain A of an unpaired A/, B/ folder (use ``load_unpaired`` for both)."""
+    return load_unpaired(cfg, seed)[0]

@@ -1,0 +1,7 @@
+"""GAN families, one module each; importing a module registers its family."""
+
+from gankit.models.base import Family, ModelConfig, Phase
+
+from gankit.models import mlp_gan, dcgan  # noqa: E402,F401  isort: skip
+
+__all__ = ["Family", "ModelConfig", "Phase"]

@@ -1,0 +1,111 @@
+"""The family protocol: a GAN family is networks + an update rule expressed as phases.
+
+The trainer owns the loop. For each step it runs the family's phases in order (``D`` then ``G``;
+``D`` x5 then ``G`` for WGAN-GP; ``G``, ``D_A``, ``D_B`` for CycleGAN). For each pass of a phase it
+makes only the phase's networks trainable, zeroes their gradients, calls ``step(phase, batch)``,
+backpropagates the returned loss and steps the phase's optimizer. A family never calls
+``optimizer.step()`` and never writes a file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat
+from torch import nn
+
+from gankit.data.base import DataInfo
+from gankit.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One kind of update: which networks it trains, how often, whether it draws new data."""
+
+    name: str
+    updates: tuple[str, ...]
+    repeats: int = 1
+    new_batch: bool = True  # False: reuse the batch the previous phase drew (e.g. G after D)
+
+
+class ModelConfig(BaseModel):
+    """Hyperparameters every family has; a family's config subclasses this."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lr: dict[str, PositiveFloat] = Field(default_factory=lambda: {"G": 2e-4, "D": 2e-4})
+    betas: tuple[float, float] = (0.5, 0.999)
+
+
+class Family:
+    """Base class for a GAN family. Subclasses set ``Config`` and implement the methods below."""
+
+    name: ClassVar[str]
+    Config: ClassVar[type[ModelConfig]]
+    generator: ClassVar[str] = "G"  # the network that is averaged (EMA), sampled and exported
+    conditional: ClassVar[bool] = False  # True: G takes a class label
+
+    def __init__(self, cfg: ModelConfig, info: DataInfo) -> None:
+        self.cfg, self.info = cfg, info
+        self.nets = nn.ModuleDict(self.build(cfg, info))
+        unknown = set(cfg.lr) - set(self.nets)
+        if unknown:
+            raise ConfigError(
+                f"config key 'model.lr' names unknown networks {sorted(unknown)}; "
+                f"this family has: {', '.join(self.nets)}"
+            )
+
+    # -- to implement ---------------------------------------------------------------------------
+    @classmethod
+    def build_generator(cls, cfg: ModelConfig, info: DataInfo) -> nn.Module:
+        """The generator alone: what ``gankit.load`` rebuilds from an exported config."""
+        raise NotImplementedError
+
+    def build(self, cfg: ModelConfig, info: DataInfo) -> dict[str, nn.Module]:
+        """All networks by name, the generator included."""
+        raise NotImplementedError
+
+    def phases(self) -> list[Phase]:
+        raise NotImplementedError
+
+    def step(self, phase: str, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict]:
+        """The loss to minimise for ``phase`` on ``batch``, and scalars to log."""
+        raise NotImplementedError
+
+    @classmethod
+    def latent(
+        cls, cfg: ModelConfig, info: DataInfo, n: int, generator: torch.Generator | None = None
+    ) -> dict[str, torch.Tensor]:
+        """Generator inputs for ``n`` samples, as keyword arguments of ``G.forward``."""
+        return {"z": torch.randn(n, cfg.z_dim, generator=generator)}
+
+    # -- provided -------------------------------------------------------------------------------
+    def lr(self, net: str) -> float:
+        return self.cfg.lr.get(net, self.cfg.lr.get("G" if net.startswith("G") else "D", 2e-4))
+
+    @property
+    def G(self) -> nn.Module:
+        return self.nets[self.generator]
+
+    def noise_like(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Fresh generator inputs matching the batch size and device (labels from the batch)."""
+        n = next(iter(batch.values())).shape[0]
+        device = next(iter(batch.values())).device
+        inputs = {k: v.to(device) for k, v in self.latent(self.cfg, self.info, n).items()}
+        if self.conditional and "label" in batch:
+            inputs["label"] = batch["label"]
+        return inputs
+
+    def critic(self, points: torch.Tensor) -> torch.Tensor | None:
+        """D's probability of 'real' for 2-D points, for the decision-surface plot (or None)."""
+        return None
+
+    def extra_state(self) -> dict[str, Any]:
+        """Family state beyond network weights that a checkpoint must hold (rare)."""
+        return {}
+
+
+def count_params(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())

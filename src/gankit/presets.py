@@ -1,0 +1,90 @@
+"""Known-good starting points. A preset is a partial RunConfig; flags and files override it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gankit.config import RunConfig, deep_update, validate
+from gankit.errors import ConfigError
+
+DEFAULT_PRESET = "dcgan-mnist"
+
+PRESETS: dict[str, dict[str, Any]] = {
+    # The default of `gankit train`: a DCGAN on the 5,000 bundled MNIST digits, a few CPU minutes.
+    "dcgan-mnist": {
+        "family": "dcgan",
+        "data": {"name": "mnist5k"},
+        "model": {"z_dim": 64, "g_channels": 32, "d_channels": 32, "lr": {"G": 2e-4, "D": 2e-4}},
+        "train": {"steps": 1500, "batch_size": 64, "sample_every": 250, "checkpoint_every": 500},
+    },
+    # Seed 004's textbook DCGAN (Keras design, Adam defaults, batch 32).
+    "dcgan-textbook": {
+        "family": "dcgan",
+        "data": {"name": "mnist5k"},
+        "model": {
+            "arch": "textbook",
+            "z_dim": 100,
+            "lr": {"G": 1e-3, "D": 1e-3},
+            "betas": [0.9, 0.999],
+        },
+        "train": {"steps": 2000, "batch_size": 32},
+    },
+    # The original GAN on the 8-Gaussian ring.
+    "mlp-gan-ring": {
+        "family": "mlp-gan",
+        "data": {"name": "ring"},
+        "model": {"z_dim": 2, "hidden": [128, 128, 128], "lr": {"G": 1e-3, "D": 1e-3}},
+        "train": {"steps": 3000, "batch_size": 256, "sample_every": 250, "log_every": 50},
+    },
+    "mlp-gan-grid": {
+        "family": "mlp-gan",
+        "data": {"name": "grid"},
+        "model": {"z_dim": 2, "hidden": [256, 256, 256], "lr": {"G": 1e-3, "D": 1e-3}},
+        "train": {"steps": 4000, "batch_size": 256, "sample_every": 250, "log_every": 50},
+    },
+    "mlp-gan-mnist": {
+        "family": "mlp-gan",
+        "data": {"name": "mnist5k"},
+        "model": {"z_dim": 64, "hidden": [256, 512], "dropout": 0.3},
+        "train": {"steps": 3000, "batch_size": 64},
+    },
+}
+
+# What `gankit train FAMILY` starts from when no preset is named.
+FAMILY_DEFAULT_PRESET = {"dcgan": "dcgan-mnist", "mlp-gan": "mlp-gan-ring"}
+
+
+def resolve(
+    family: str | None = None,
+    preset: str | None = None,
+    file_cfg: dict | None = None,
+    flags: dict | None = None,
+    overrides: list[dict] | None = None,
+) -> RunConfig:
+    """preset -> config file -> flags -> ``--set`` overrides, validated, family config included."""
+    from gankit.registry import MODELS
+
+    if preset is not None and preset not in PRESETS:
+        raise ConfigError(f"unknown preset {preset!r}; choose one of: {', '.join(sorted(PRESETS))}")
+    raw: dict[str, Any] = {}
+    if family is not None:
+        MODELS.get(family)  # unknown family: one clear line listing the valid ones
+    if preset is None and not (file_cfg and "family" in file_cfg):
+        preset = FAMILY_DEFAULT_PRESET.get(family or "dcgan") if family or not file_cfg else None
+    if preset:
+        raw = deep_update(raw, PRESETS[preset])
+        raw["preset"] = preset
+    if file_cfg:
+        raw = deep_update(raw, file_cfg)
+    if family is not None and raw.get("family") not in (None, family):
+        # A family that differs from the preset's keeps only the preset's data and training.
+        raw = {k: v for k, v in raw.items() if k not in ("model", "preset")}
+    if family is not None:
+        raw["family"] = family
+    raw = deep_update(raw, flags or {})
+    for o in overrides or []:
+        raw = deep_update(raw, o)
+    cfg = validate(RunConfig, raw)
+    family_cls = MODELS.get(cfg.family)
+    model_cfg = validate(family_cls.Config, cfg.model, "model")
+    return cfg.model_copy(update={"model": model_cfg.model_dump(mode="json")})

@@ -1,0 +1,80 @@
+"""Multi-process training through ``torchrun`` and torch.distributed (gloo on CPU, NCCL on GPU).
+
+Like stylegan2-ada-pytorch's training loop, gradients are averaged with one flattened
+``all_reduce`` per optimizer step rather than by wrapping each network in
+DistributedDataParallel: a GAN step runs D several times before one backward pass (real, fake,
+gradient penalty), which DDP's reducer does not allow, and each phase trains different networks.
+The arithmetic is DDP's: every rank applies the mean gradient, so replicas stay identical.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+
+
+@dataclass(frozen=True)
+class Dist:
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def active(self) -> bool:
+        return self.world > 1
+
+
+def init(device_type: str) -> Dist:
+    """Join the process group torchrun describes in the environment; single process otherwise."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return Dist()
+    if not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if device_type == "cuda" else "gloo")
+    return Dist(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
+
+
+def shutdown(d: Dist) -> None:
+    if d.active and dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def average_gradients(params: list[torch.nn.Parameter], d: Dist) -> None:
+    """Replace each gradient with its mean over ranks (one flat all_reduce)."""
+    if not d.active:
+        return
+    grads = [p.grad for p in params if p.grad is not None]
+    if not grads:
+        return
+    flat = torch.cat([g.flatten() for g in grads])
+    dist.all_reduce(flat)
+    flat /= d.world
+    offset = 0
+    for g in grads:
+        g.copy_(flat[offset : offset + g.numel()].view_as(g))
+        offset += g.numel()
+
+
+def broadcast_module(module: torch.nn.Module, d: Dist) -> None:
+    """Start every rank from rank 0's parameters and buffers."""
+    if not d.active:
+        return
+    for t in list(module.parameters()) + list(module.buffers()):
+        dist.broadcast(t.data, src=0)
+
+
+def all_mean(values: dict[str, float], d: Dist) -> dict[str, float]:
+    """Average logged scalars over ranks (for the numbers rank 0 writes)."""
+    if not d.active or not values:
+        return values
+    keys = sorted(values)
+    t = torch.tensor([values[k] for k in keys], dtype=torch.float64)
+    dist.all_reduce(t)
+    return {k: (t[i] / d.world).item() for i, k in enumerate(keys)}

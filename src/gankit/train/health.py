@@ -1,0 +1,57 @@
+"""Training health: non-finite losses stop the run; D dominating and collapse are reported."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from gankit.errors import GankitError
+
+
+class TrainingDiverged(GankitError):
+    """A loss became NaN or infinite."""
+
+
+def check_finite(step: int, phase: str, loss: torch.Tensor) -> None:
+    if not torch.isfinite(loss).all():
+        raise TrainingDiverged(
+            f"loss of phase {phase!r} is {loss.item()} at step {step}; training stopped. "
+            "Try a lower learning rate, another loss (--set model.loss=hinge) or --precision fp32"
+        )
+
+
+class HealthMonitor:
+    """Turns logged scalars into warnings a person can act on.
+
+    - D dominating: D's accuracy stays above 0.98 for ``patience`` ticks (G gets no signal).
+    - Mode collapse: generated samples vary far less than real ones (std ratio < 0.1).
+    """
+
+    def __init__(self, patience: int = 5) -> None:
+        self.patience = patience
+        self.d_strong = 0
+
+    def check(self, stats: dict[str, float]) -> list[str]:
+        warnings = []
+        acc = stats.get("acc/D")
+        if acc is not None and not math.isnan(acc):
+            self.d_strong = self.d_strong + 1 if acc > 0.98 else 0
+            if self.d_strong == self.patience:
+                warnings.append(
+                    f"D dominating: its accuracy has stayed above 0.98 for {self.patience} "
+                    "ticks, so G gets little signal"
+                )
+        ratio = stats.get("diversity/fake_over_real")
+        if ratio is not None and ratio < 0.1:
+            warnings.append(
+                f"possible mode collapse: generated samples vary {ratio:.3f}x as much as real ones"
+            )
+        return warnings
+
+
+def diversity_ratio(fake: torch.Tensor, real: torch.Tensor) -> float:
+    """Mean per-feature std of fakes over that of reals, across the batch."""
+    f = fake.detach().float().flatten(1).std(0).mean()
+    r = real.detach().float().flatten(1).std(0).mean()
+    return (f / r.clamp_min(1e-8)).item()

@@ -1,0 +1,536 @@
+"""The trainer: owns the loop, the optimizers, EMA, precision, logging, samples and checkpoints.
+
+Families contribute phases (see ``gankit.models.base``). Per step, for each phase and each of its
+repeats: draw a batch (or reuse the last), make only the phase's networks trainable, zero their
+gradients, ``loss, logs = family.step(phase, batch)``, backward, average gradients over ranks,
+optimizer step. Then update the generator EMA and run the ticks that are due.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import random
+import signal
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+import gankit
+from gankit.config import RunConfig, validate
+from gankit.data import BatchSampler, load_dataset, to_uint8
+from gankit.data.base import ArrayDataset
+from gankit.errors import ConfigError
+from gankit.generator import export_generator
+from gankit.models.base import Family
+from gankit.registry import MODELS
+from gankit.runs import append_jsonl, truncate_jsonl, write_json, write_status
+from gankit.train import checkpoint as ckpt
+from gankit.train import distributed as ddp
+from gankit.train.ema import EMA
+from gankit.train.health import HealthMonitor, check_finite
+from gankit.viz import image_grid, plot_bounds, png_bytes, scatter_png, write_bytes
+
+log = logging.getLogger("gankit")
+
+POINT_BANK = 1000  # generated points per toy scatter plot
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto``: CUDA, then MPS, then CPU, decided now (never at import)."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    dev = torch.device(name)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"device {name!r} requested but CUDA is not available; use cpu or auto")
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise ConfigError(f"device {name!r} requested but MPS is not available; use cpu or auto")
+    return dev
+
+
+def build_family(cfg: RunConfig, info) -> Family:
+    family_cls = MODELS.get(cfg.family)
+    model_cfg = validate(family_cls.Config, cfg.model, "model")
+    return family_cls(model_cfg, info)
+
+
+def rng_state() -> dict[str, Any]:
+    np_state = np.random.get_state()
+    state = {
+        "torch": torch.get_rng_state(),
+        "numpy": {
+            "keys": torch.from_numpy(np_state[1].astype(np.int64)),
+            "pos": int(np_state[2]),
+            "has_gauss": int(np_state[3]),
+            "cached": float(np_state[4]),
+        },
+        "python": list(random.getstate()[1]),
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["torch"])
+    n = state["numpy"]
+    np.random.set_state(
+        ("MT19937", n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["cached"])
+    )
+    random.setstate((3, tuple(state["python"]), None))
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+class Trainer:
+    """Trains one run. ``run_dir`` None trains without writing anything (library use, tests)."""
+
+    def __init__(
+        self,
+        cfg: RunConfig,
+        run_dir: Path | None = None,
+        dataset: ArrayDataset | None = None,
+        progress: bool = True,
+        evaluator: Callable[[Trainer], dict[str, float]] | None = None,
+    ) -> None:
+        self.cfg, self.tc = cfg, cfg.train
+        self.device = resolve_device(self.tc.device)
+        self.dist = ddp.init(self.device.type)
+        if self.dist.active and self.device.type == "cuda":
+            self.device = torch.device("cuda", self.dist.local_rank)
+            torch.cuda.set_device(self.device)
+        self.run_dir = run_dir if self.dist.main else None
+        self.show_progress = progress and self.dist.main
+        self.evaluator = evaluator
+        if self.tc.threads:
+            torch.set_num_threads(self.tc.threads)
+        if self.tc.precision == "fp16" and self.device.type != "cuda":
+            raise ConfigError("precision 'fp16' needs CUDA; use bf16 or fp32 on this device")
+
+        # Seeds: the same on every rank for the networks; per rank for the noise.
+        torch.manual_seed(self.tc.seed)
+        self.data = dataset if dataset is not None else load_dataset(cfg.data, self.tc.seed)
+        self.family = build_family(cfg, self.data.info)
+        self.family.nets.to(self.device)
+        for net in self.family.nets.values():
+            ddp.broadcast_module(net, self.dist)
+        self.phases = self.family.phases()
+        self.optimizers = {
+            ph.name: torch.optim.Adam(
+                [
+                    {"params": self.family.nets[n].parameters(), "lr": self.family.lr(n)}
+                    for n in ph.updates
+                ],
+                betas=tuple(self.family.cfg.betas),
+            )
+            for ph in self.phases
+        }
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.tc.precision == "fp16")
+        self.ema = EMA(self.family.G, self.tc.ema, self.tc.ema_start) if self.tc.ema else None
+        self.sampler = BatchSampler(
+            len(self.data), self.tc.batch_size, self.tc.seed, self.dist.rank, self.dist.world
+        )
+        self.noise_bank = self._make_noise_bank()
+        self.step = 0
+        self.images_seen = 0
+        self.elapsed = 0.0
+        self.best: dict[str, Any] = {}
+        self.evals_since_best = 0
+        self.health = HealthMonitor()
+        self._stop_signal: str | None = None
+        self._tb = None
+        torch.manual_seed(self.tc.seed + 1_000 * self.dist.rank + 1)
+
+    # -- state ----------------------------------------------------------------------------------
+    def _make_noise_bank(self) -> dict[str, torch.Tensor]:
+        """Fixed generator inputs for sample grids: the same digits/points evolve over the run."""
+        info, fam = self.data.info, self.family
+        n = POINT_BANK if info.kind == "points" else self.tc.grid_size
+        g = torch.Generator().manual_seed(self.tc.seed + 2024)
+        bank = fam.latent(fam.cfg, info, n, generator=g)
+        if fam.conditional:
+            bank["label"] = torch.arange(n) % max(info.num_classes, 1)
+        return bank
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "format": "gankit-checkpoint/1",
+            "gankit_version": gankit.__version__,
+            "config": self.cfg.model_dump_json(),
+            "step": self.step,
+            "images_seen": self.images_seen,
+            "elapsed": self.elapsed,
+            "nets": {k: v.state_dict() for k, v in self.family.nets.items()},
+            "ema": self.ema.model.state_dict() if self.ema else None,
+            "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
+            "scaler": self.scaler.state_dict(),
+            "sampler": self.sampler.state_dict(),
+            "rng": rng_state(),
+            "noise_bank": self.noise_bank,
+            "family": self.family.extra_state(),
+            "best": json.dumps(self.best),
+            "evals_since_best": self.evals_since_best,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for k, v in state["nets"].items():
+            self.family.nets[k].load_state_dict(v)
+        if self.ema and state["ema"] is not None:
+            self.ema.model.load_state_dict(state["ema"])
+        elif self.ema:
+            self.ema = EMA(self.family.G, self.tc.ema, self.tc.ema_start)
+        for k, v in state["optimizers"].items():
+            self.optimizers[k].load_state_dict(v)
+        if state.get("scaler"):
+            self.scaler.load_state_dict(state["scaler"])
+        self.sampler.load_state_dict(state["sampler"])
+        self.noise_bank = state["noise_bank"]
+        self.step, self.images_seen = int(state["step"]), int(state["images_seen"])
+        self.elapsed = float(state.get("elapsed", 0.0))
+        self.best = json.loads(state.get("best", "{}"))
+        self.evals_since_best = int(state.get("evals_since_best", 0))
+        set_rng_state(state["rng"])
+        if self.dist.active:  # each rank continues its own noise stream
+            torch.manual_seed(self.tc.seed + 1_000 * self.dist.rank + 1 + self.step)
+
+    def resume_from(self, folder: Path) -> Path:
+        """Load the newest good checkpoint in ``folder``; returns its path."""
+        path, state = ckpt.load_latest(folder, map_location=self.device)
+        saved = RunConfig.model_validate_json(state["config"])
+        if saved.family != self.cfg.family or saved.model != self.cfg.model:
+            raise ConfigError(
+                f"checkpoint {str(path)!r} was made for another model ({saved.family}); "
+                "resume needs the run's own config"
+            )
+        self.load_state_dict(state)
+        return path
+
+    # -- the loop -------------------------------------------------------------------------------
+    def _autocast(self):
+        if self.tc.precision == "fp32":
+            return torch.autocast(self.device.type, enabled=False)
+        dtype = torch.bfloat16 if self.tc.precision == "bf16" else torch.float16
+        return torch.autocast(self.device.type, dtype=dtype)
+
+    def train_step(self) -> dict[str, float]:
+        """One generator update and the discriminator updates before it."""
+        logs: dict[str, float] = {}
+        batch: dict[str, torch.Tensor] | None = None
+        nets = self.family.nets
+        for ph in self.phases:
+            for name, net in nets.items():
+                net.requires_grad_(name in ph.updates)
+            opt = self.optimizers[ph.name]
+            for _ in range(ph.repeats):
+                if ph.new_batch or batch is None:
+                    batch = self.data.batch(self.sampler.next(), self.device)
+                opt.zero_grad(set_to_none=True)
+                with self._autocast():
+                    loss, out = self.family.step(ph.name, batch)
+                check_finite(self.step, ph.name, loss)
+                self.scaler.scale(loss).backward()
+                if self.dist.active:
+                    params = [p for n in ph.updates for p in nets[n].parameters()]
+                    ddp.average_gradients(params, self.dist)
+                self.scaler.step(opt)
+                self.scaler.update()
+                for k, v in out.items():
+                    logs[k] = float(v)  # the last repeat's value
+        for net in nets.values():
+            net.requires_grad_(True)
+        if self.ema:
+            self.ema.update(self.family.G, self.step)
+        self.step += 1
+        self.images_seen += self.tc.batch_size * self.dist.world
+        return logs
+
+    def fit(self, steps: int | None = None) -> dict[str, Any]:
+        """Train until ``steps`` (default: the config's) and return the last logged stats."""
+        total = steps or self.tc.steps
+        self._install_signal_handlers()
+        acc: dict[str, list[float]] = defaultdict(list)
+        last: dict[str, Any] = {}
+        tick_start, tick_step = time.perf_counter(), self.step
+        bar = self._progress(total)
+        self._write_status("running", total)
+        try:
+            while self.step < total:
+                t0 = time.perf_counter()
+                for k, v in self.train_step().items():
+                    acc[k].append(v)
+                self.elapsed += time.perf_counter() - t0
+                if bar:
+                    bar.advance(self._task)
+                if self.step % self.tc.log_every == 0 or self.step == total:
+                    now = time.perf_counter()
+                    last = self._log_tick(acc, now - tick_start, self.step - tick_step, total)
+                    acc.clear()
+                    tick_start, tick_step = now, self.step
+                    if bar:
+                        bar.update(self._task, **self._bar_fields(last))
+                if self.step % self.tc.sample_every == 0 or self.step == total:
+                    self.write_samples()
+                if (
+                    self.evaluator
+                    and self.tc.eval_every
+                    and (self.step % self.tc.eval_every == 0 or self.step == total)
+                ):
+                    if self._evaluate():
+                        break
+                if self.step % self.tc.checkpoint_every == 0 or self.step == total:
+                    self.save()
+                if self._stop_signal:
+                    self.save()
+                    self._write_status("interrupted", total)
+                    if bar:
+                        bar.stop()
+                    raise KeyboardInterrupt(self._stop_signal)
+            else:
+                self._write_status("finished", total)
+            if self.step < total:  # early stop
+                self.save()
+                self._write_status("finished", total, early_stopped=True)
+        except KeyboardInterrupt:
+            raise
+        except BaseException as e:
+            self._write_status("failed", total, error=str(e).splitlines()[0] if str(e) else "")
+            raise
+        finally:
+            if bar:
+                bar.stop()
+            if self._tb:
+                self._tb.flush()
+            self._restore_signal_handlers()
+        return last
+
+    # -- ticks ----------------------------------------------------------------------------------
+    def _log_tick(self, acc, seconds: float, steps: int, total: int) -> dict[str, Any]:
+        means = {k: float(np.mean(v)) for k, v in acc.items() if v}
+        means = ddp.all_mean(means, self.dist)
+        record: dict[str, Any] = {
+            "step": self.step,
+            "images_seen": self.images_seen,
+            "epoch": self.sampler.epoch,
+            "time": round(self.elapsed, 3),
+            "time/step_s": seconds / max(steps, 1),
+            "img_per_s": steps * self.tc.batch_size * self.dist.world / max(seconds, 1e-9),
+            **means,
+        }
+        warnings = self.health.check(record)
+        if self.data.info.kind == "points" and self.step % self.tc.sample_every == 0:
+            record.update(self._toy_divergence())
+        if warnings:
+            record["health"] = warnings
+            for w in warnings:
+                log.warning("step %d: %s", self.step, w)
+        if self.run_dir:
+            append_jsonl(self.run_dir / "stats.jsonl", record)
+            self._write_status("running", total)
+            tb = self._tensorboard()
+            for k, v in record.items():
+                if isinstance(v, (int, float)) and k != "step" and math.isfinite(v):
+                    tb.add_scalar(k, v, self.step)
+        return record
+
+    def _toy_divergence(self) -> dict[str, float]:
+        """JSD between real and generated 2-D histograms (the quantity the minimax game lowers)."""
+        try:
+            from gankit.metrics.divergence import histogram_jsd
+        except ImportError:
+            return {}
+        fake = self.generate(self.noise_bank).float().cpu().numpy()
+        real = self.data.x[: len(fake)].numpy()
+        return {"JSD": float(histogram_jsd(real, fake))}
+
+    def _bar_fields(self, r: dict[str, Any]) -> dict[str, str]:
+        def f(key: str) -> str:
+            v = r.get(key)
+            return f"{v:.3f}" if isinstance(v, float) else "-"
+
+        stats = (
+            f"loss/D {f('loss/D')}  loss/G {f('loss/G')}  D(x) {f('D(x)')}  "
+            f"D(G(z)) {f('D(G(z))')}  acc/D {f('acc/D')}"
+        )
+        return {"speed": f"{r.get('img_per_s', 0):,.0f} img/s", "stats": stats}
+
+    def _progress(self, total: int):
+        if not self.show_progress:
+            return None
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        bar = Progress(
+            TextColumn("[bold]step"),
+            MofNCompleteColumn(),
+            BarColumn(bar_width=24),
+            TextColumn("{task.fields[speed]}"),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[stats]}"),
+            refresh_per_second=4,
+            transient=False,
+        )
+        self._task = bar.add_task("train", total=total, completed=self.step, speed="", stats="")
+        bar.start()
+        return bar
+
+    def _tensorboard(self):
+        if self._tb is None:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self._tb = SummaryWriter(str(self.run_dir / "tb"))
+        return self._tb
+
+    @torch.no_grad()
+    def generate(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Run the sampling generator (EMA when enabled) in eval mode on ``inputs``."""
+        G = self.ema.model if self.ema else self.family.G
+        was_training = G.training
+        G.eval()
+        try:
+            out = []
+            n = next(iter(inputs.values())).shape[0]
+            for i in range(0, n, 256):
+                part = {k: v[i : i + 256].to(self.device) for k, v in inputs.items()}
+                out.append(G(**part).float())
+            return torch.cat(out)
+        finally:
+            G.train(was_training)
+
+    def write_samples(self) -> None:
+        """A PNG grid (or toy scatter + JSON) from the fixed noise bank, named by step."""
+        if not self.run_dir:
+            return
+        folder = self.run_dir / "samples"
+        folder.mkdir(exist_ok=True)
+        fake = self.generate(self.noise_bank)
+        name = f"step_{self.step:09d}"
+        if self.data.info.kind == "images":
+            nrow = self.data.info.num_classes if self.family.conditional else None
+            grid = image_grid(to_uint8(fake), nrow=nrow)
+            write_bytes(folder / f"{name}.png", png_bytes(grid))
+            return
+        real = self.data.x[:POINT_BANK].numpy()
+        pts = fake.cpu().numpy()
+        x0, x1, y0, y1 = plot_bounds(real)
+        xs, ys = np.linspace(x0, x1, 60), np.linspace(y0, y1, 60)
+        mesh = torch.tensor(np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2), dtype=torch.float32)
+        with torch.no_grad():
+            D_out = self.family.critic(mesh.to(self.device))
+        surface = None if D_out is None else D_out.float().cpu().numpy().reshape(60, 60)
+        png = scatter_png(
+            real, pts, None if surface is None else (xs, ys, surface), title=f"step {self.step}"
+        )
+        write_bytes(folder / f"{name}.png", png)
+        doc = {
+            "step": self.step,
+            "real": np.round(real[:500], 4).tolist(),
+            "fake": np.round(pts[:500], 4).tolist(),
+            "surface": None
+            if surface is None
+            else {
+                "x": xs.round(4).tolist(),
+                "y": ys.round(4).tolist(),
+                "D": surface.round(4).tolist(),
+            },
+        }
+        write_bytes(folder / f"{name}.json", json.dumps(doc).encode())
+
+    def _evaluate(self) -> bool:
+        """Run the evaluator, track the best checkpoint; True when early stopping triggers."""
+        results = self.evaluator(self)
+        if not self.run_dir:
+            return False
+        append_jsonl(self.run_dir / "metrics.jsonl", {"step": self.step, **results})
+        key = self.tc.eval_metric
+        if not key or key not in results:
+            return False
+        value = results[key]
+        higher_better = results.get(f"{key}/higher_is_better", False)
+        better = not self.best or (
+            value > self.best["value"] if higher_better else value < self.best["value"]
+        )
+        if better:
+            self.best = {"metric": key, "value": value, "step": self.step}
+            self.evals_since_best = 0
+            self.save(best=True)
+        else:
+            self.evals_since_best += 1
+        return bool(self.tc.early_stop and self.evals_since_best >= self.tc.early_stop)
+
+    def save(self, best: bool = False) -> Path | None:
+        """Checkpoint the complete training state and export the generator (rank 0 only)."""
+        if not self.run_dir:
+            return None
+        state = self.state_dict()
+        folder = self.run_dir / "checkpoints"
+        if best:
+            ckpt.write_checkpoint_file(folder / "best.pt", state)
+            return folder / "best.pt"
+        path = ckpt.save_checkpoint(folder, self.step, state, keep=self.tc.keep_checkpoints)
+        G = self.ema.model if self.ema else self.family.G
+        export_generator(
+            self.run_dir / "generator",
+            self.cfg.family,
+            self.family.cfg.model_dump(mode="json"),
+            self.data.info,
+            G,
+            self.step,
+        )
+        return path
+
+    def _write_status(self, state: str, total: int, **extra: Any) -> None:
+        if self.run_dir:
+            write_status(self.run_dir, state, step=self.step, total_steps=total, **extra)
+
+    # -- signals --------------------------------------------------------------------------------
+    def _install_signal_handlers(self) -> None:
+        self._old_handlers = {}
+        if not self.run_dir or sys.platform == "win32":
+            return
+        import threading
+
+        if threading.current_thread() is not threading.main_thread():
+            return
+
+        def handler(signum, frame):
+            if self._stop_signal:  # second Ctrl-C: stop now
+                raise KeyboardInterrupt
+            self._stop_signal = signal.Signals(signum).name
+            log.warning(
+                "%s received: saving a checkpoint at the end of this step", self._stop_signal
+            )
+
+        for s in (signal.SIGINT, signal.SIGTERM):
+            self._old_handlers[s] = signal.signal(s, handler)
+
+    def _restore_signal_handlers(self) -> None:
+        for s, h in getattr(self, "_old_handlers", {}).items():
+            signal.signal(s, h)
+
+
+def prepare_resume(run_dir: Path) -> None:
+    """Drop stats logged after the checkpoint a resume starts from."""
+    ckpts = ckpt.list_checkpoints(run_dir / "checkpoints")
+    good = [s for s, p in ckpts if ckpt.verify(p) is None]
+    truncate_jsonl(run_dir / "stats.jsonl", good[-1] if good else 0)
+
+
+def write_config(run_dir: Path, cfg: RunConfig) -> None:
+    write_json(run_dir / "config.json", json.loads(cfg.model_dump_json()))

@@ -1,0 +1,77 @@
+"""Pictures of samples: image grids (Pillow) and 2-D scatter plots over D's decision surface."""
+
+from __future__ import annotations
+
+import io
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+
+def image_grid(
+    images: torch.Tensor | np.ndarray, nrow: int | None = None, pad: int = 2
+) -> Image.Image:
+    """uint8 (N, C, H, W) with C in {1, 3} -> one PIL image, ``nrow`` images per row."""
+    x = images.numpy() if isinstance(images, torch.Tensor) else np.asarray(images)
+    assert x.dtype == np.uint8 and x.ndim == 4 and x.shape[1] in (1, 3), (x.dtype, x.shape)
+    n, c, h, w = x.shape
+    nrow = nrow or max(1, math.ceil(math.sqrt(n)))
+    rows = math.ceil(n / nrow)
+    canvas = np.zeros((rows * (h + pad) + pad, nrow * (w + pad) + pad, c), dtype=np.uint8)
+    for i in range(n):
+        r, col = divmod(i, nrow)
+        y0, x0 = pad + r * (h + pad), pad + col * (w + pad)
+        canvas[y0 : y0 + h, x0 : x0 + w] = x[i].transpose(1, 2, 0)  # (H, W, C)
+    return Image.fromarray(canvas[..., 0] if c == 1 else canvas, "L" if c == 1 else "RGB")
+
+
+def png_bytes(img: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def scatter_png(
+    real: np.ndarray,
+    fake: np.ndarray,
+    surface: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    title: str = "",
+) -> bytes:
+    """Real (black) and generated (red) 2-D points over D's output (xs, ys, values (ny, nx))."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4.5, 4.5), dpi=100)
+    if surface is not None:
+        xs, ys, values = surface
+        cs = ax.contourf(xs, ys, values, levels=20, cmap="RdBu_r", alpha=0.6)
+        fig.colorbar(cs, ax=ax, fraction=0.046, pad=0.04, label="D(x)")
+    ax.scatter(real[:, 0], real[:, 1], s=3, c="black", label="real", alpha=0.6)
+    ax.scatter(fake[:, 0], fake[:, 1], s=3, c="red", label="generated", alpha=0.6)
+    ax.set_aspect("equal")
+    ax.legend(loc="upper right", fontsize=7)
+    if title:
+        ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def plot_bounds(points: np.ndarray, margin: float = 0.25) -> tuple[float, float, float, float]:
+    lo, hi = points.min(0), points.max(0)
+    span = np.maximum(hi - lo, 1e-3)
+    lo, hi = lo - margin * span, hi + margin * span
+    return float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    from gankit.train.checkpoint import atomic_write_bytes
+
+    atomic_write_bytes(path, data)

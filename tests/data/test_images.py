@@ -1,0 +1,195 @@
+"""Image folders: modes, sizes, labels, channel detection, errors, paired and unpaired."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from gankit.data import DataConfig, load_dataset
+from gankit.data.images import load_unpaired, split_pair
+from gankit.errors import DataError
+
+
+def _save(path, img, **kw):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    img.save(path, **kw)
+    return path
+
+
+def _gray(value, size=(20, 20)):
+    return Image.new("L", size, value)
+
+
+def _folder(tmp_path, **kw):
+    return load_dataset(DataConfig(name="folder", path=str(tmp_path), **kw), seed=0)
+
+
+def test_mixed_modes_and_sizes_to_rgb(tmp_path):
+    _save(tmp_path / "a_gray.png", _gray(100, (40, 30)))
+    rgba = Image.new("RGBA", (16, 16), (255, 0, 0, 255))
+    rgba.paste((0, 0, 0, 0), (0, 0, 16, 8))  # top half fully transparent
+    _save(tmp_path / "b_rgba.png", rgba)
+    pal = Image.new("P", (12, 12), 1)
+    pal.putpalette([0, 0, 0, 0, 0, 255] + [0] * 762)  # index 1 = blue
+    _save(tmp_path / "c_palette.png", pal)
+    _save(tmp_path / "d_rgb.JPG", Image.new("RGB", (50, 70), (0, 200, 0)), quality=95)
+    _save(tmp_path / "e_la.png", Image.new("LA", (8, 8), (30, 0)))  # transparent -> white
+    _save(tmp_path / "f_16bit.png", Image.fromarray(np.full((9, 9), 257 * 40, dtype=np.uint16)))
+    _save(tmp_path / "g.bmp", _gray(7))
+    (tmp_path / "notes.txt").write_text("not an image")
+
+    ds = _folder(tmp_path, image_size=8)
+    assert ds.x.shape == (7, 3, 8, 8) and ds.x.dtype == torch.uint8 and ds.y is None
+    assert ds.info.shape == (3, 8, 8) and ds.info.num_classes == 0
+    px = ds.x[:, :, 0, 4].tolist()  # a pixel in the top row of every image
+    assert px[0] == [100, 100, 100]
+    assert px[1] == [255, 255, 255]  # transparent RGBA composited on white
+    assert ds.x[1, :, 7, 4].tolist() == [255, 0, 0]  # the opaque bottom half stays red
+    assert px[2] == [0, 0, 255]
+    assert abs(px[3][1] - 200) <= 3 and max(px[3][0], px[3][2]) <= 3
+    assert px[4] == [255, 255, 255]
+    assert px[5] == [40, 40, 40]  # 16-bit scaled by 1/257
+    assert px[6] == [7, 7, 7]
+
+    gray = _folder(tmp_path, image_size=8, channels=1)
+    assert gray.x.shape == (7, 1, 8, 8) and gray.x[0, 0, 1, 4] == 100
+
+
+def test_all_gray_folder_is_one_channel(tmp_path):
+    _save(tmp_path / "1.png", _gray(10))
+    _save(tmp_path / "2.png", Image.new("RGB", (20, 20), (50, 50, 50)))  # gray stored as RGB
+    ds = _folder(tmp_path)
+    assert ds.x.shape == (2, 1, 64, 64)  # default size 64, auto channels
+    assert ds.x[:, 0, 0, 0].tolist() == [10, 50]
+    assert _folder(tmp_path, channels=3).x.shape == (2, 3, 64, 64)
+
+
+def test_center_crop_keeps_the_middle(tmp_path):
+    img = Image.new("L", (30, 10), 0)
+    img.paste(200, (10, 0, 20, 10))  # the central 10x10 square is bright
+    _save(tmp_path / "wide.png", img)
+    assert (_folder(tmp_path, image_size=10).x == 200).all()
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    img = Image.new("RGB", (10, 20), (255, 0, 0))
+    img.paste((0, 0, 255), (0, 10, 10, 20))  # stored: red top, blue bottom
+    exif = Image.Exif()
+    exif[0x0112] = 6  # display rotated 90 degrees clockwise: blue left, red right
+    _save(tmp_path / "rot.png", img, exif=exif)
+    x = _folder(tmp_path, image_size=10).x[0]
+    assert x[:, 5, 1].tolist() == [0, 0, 255] and x[:, 5, 8].tolist() == [255, 0, 0]
+
+
+def test_subfolder_labels_and_limit(tmp_path):
+    for name, value, n in [("cat", 10, 4), ("dog", 20, 3), ("emu", 30, 5)]:
+        for i in range(n):
+            _save(tmp_path / name / f"{i}.png", _gray(value + i))
+    _save(tmp_path / "dog" / "deep" / "x.png", _gray(99))  # nested images count for the class
+    (tmp_path / "empty").mkdir()  # no images: not a class
+    _save(tmp_path / ".hidden" / "h.png", _gray(1))
+    ds = _folder(tmp_path, image_size=4)
+    assert ds.info.class_names == ["cat", "dog", "emu"] and ds.info.num_classes == 3
+    assert ds.y.dtype == torch.int64 and torch.bincount(ds.y).tolist() == [4, 4, 5]
+    assert ds.x[:, 0, 0, 0].tolist()[:4] == [10, 11, 12, 13]
+
+    small = _folder(tmp_path, image_size=4, limit=6)
+    assert torch.bincount(small.y).tolist() == [2, 2, 2]  # balanced, not the first 6 files
+
+
+def test_root_images_with_class_folders_is_an_error(tmp_path):
+    _save(tmp_path / "loose.png", _gray(1))
+    _save(tmp_path / "cls" / "a.png", _gray(1))
+    with pytest.raises(DataError, match="both directly inside and in sub-folders"):
+        _folder(tmp_path)
+
+
+def test_same_seed_same_tensors(tmp_path):
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        _save(tmp_path / f"{i}.png", Image.fromarray(rng.integers(0, 256, (24, 17, 3), np.uint8)))
+    a, b = _folder(tmp_path, image_size=16), _folder(tmp_path, image_size=16)
+    assert torch.equal(a.x, b.x) and a.x.shape == (3, 3, 16, 16)
+
+
+def test_folder_errors_name_the_path(tmp_path):
+    with pytest.raises(DataError, match="needs data.path"):
+        load_dataset(DataConfig(name="folder"), seed=0)
+    missing = tmp_path / "nope"
+    with pytest.raises(DataError, match=f"image folder not found: {missing}"):
+        _folder(missing)
+    a_file = _save(tmp_path / "f.png", _gray(1))
+    with pytest.raises(DataError, match=f"not a folder: {a_file}"):
+        _folder(a_file)
+    empty = tmp_path / "empty"
+    (empty / "sub").mkdir(parents=True)
+    (empty / "readme.txt").write_text("x")
+    with pytest.raises(DataError, match=r"no images found in .*empty.*\.png, \.jpg"):
+        _folder(empty)
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        (b"", "empty image file"),
+        (b"this is not a png", "cannot read image"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "cannot read image"),  # cut short
+    ],
+)
+def test_bad_image_names_the_file(tmp_path, content, match):
+    _save(tmp_path / "good.png", _gray(1))
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(content)
+    with pytest.raises(DataError, match=match) as err:
+        _folder(tmp_path)
+    assert str(bad) in str(err.value) and "\n" not in str(err.value)
+
+
+def test_truncated_image_data(tmp_path):
+    rng = np.random.default_rng(0)
+    path = _save(tmp_path / "t.png", Image.fromarray(rng.integers(0, 256, (64, 64), np.uint8)))
+    path.write_bytes(path.read_bytes()[:300])
+    with pytest.raises(DataError, match="cannot read image") as err:
+        _folder(tmp_path)
+    assert str(path) in str(err.value)
+
+
+def test_paired(tmp_path):
+    for i in range(3):
+        _save(tmp_path / "A" / f"{i}.png", _gray(10 * i))
+        _save(tmp_path / "B" / f"{i}.jpg", Image.new("RGB", (20, 20), (200, 0, 0)), quality=95)
+    ds = load_dataset(DataConfig(name="paired", path=str(tmp_path), image_size=8), seed=0)
+    assert ds.x.shape == (3, 6, 8, 8) and ds.info.shape == (6, 8, 8) and ds.y is None
+    a, b = split_pair(ds.x)
+    assert a.shape == b.shape == (3, 3, 8, 8)
+    assert a[:, 0, 0, 0].tolist() == [0, 10, 20] and torch.equal(a[:, 0], a[:, 2])
+    assert (b[:, 0].int() - 200).abs().max() <= 3
+
+    gray = load_dataset(DataConfig(name="paired", path=str(tmp_path), channels=1), seed=0)
+    assert gray.x.shape == (3, 2, 64, 64)
+
+    _save(tmp_path / "A" / "extra.png", _gray(1))
+    with pytest.raises(DataError, match=r"same names.*1 only in A/ \(extra\)"):
+        load_dataset(DataConfig(name="paired", path=str(tmp_path)), seed=0)
+
+
+def test_paired_needs_a_and_b(tmp_path):
+    _save(tmp_path / "A" / "0.png", _gray(1))
+    with pytest.raises(DataError, match="missing B/"):
+        load_dataset(DataConfig(name="paired", path=str(tmp_path)), seed=0)
+
+
+def test_unpaired(tmp_path):
+    for i in range(4):
+        _save(tmp_path / "trainA" / f"a{i}.png", _gray(i))
+    for i in range(2):
+        _save(tmp_path / "trainB" / f"b{i}.png", Image.new("RGB", (9, 9), (0, 9, 0)))
+    cfg = DataConfig(name="unpaired", path=str(tmp_path), image_size=8)
+    ds_a, ds_b = load_unpaired(cfg)
+    assert ds_a.x.shape == (4, 3, 8, 8) and ds_b.x.shape == (2, 3, 8, 8)  # shared channels
+    assert ds_a.y is None and ds_b.y is None
+    reg = load_dataset(cfg, seed=0)
+    assert torch.equal(reg.x, ds_a.x)
+    assert len(load_unpaired(cfg.model_copy(update={"limit": 1}))[0]) == 1
