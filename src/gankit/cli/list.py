@@ -33,7 +33,11 @@ def list_(
         for col in ("run", "family", "data", "state", "step", "loss/D", "loss/G", "acc/D"):
             t.add_column(col)
         for r in list_runs(rd):
-            f = lambda k: f"{r.latest[k]:.3f}" if isinstance(r.latest.get(k), float) else "-"  # noqa: E731
+            latest = r.latest
+
+            def f(k: str, latest: dict = latest) -> str:
+                return f"{latest[k]:.3f}" if isinstance(latest.get(k), float) else "-"
+
             t.add_row(
                 r.path.name,
                 r.family,
