@@ -18,7 +18,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="markdown",
 )
-console = Console(stderr=True, highlight=False)
+console = Console(highlight=False)  # results and progress: stdout
+err_console = Console(stderr=True, highlight=False)  # errors: stderr
 
 
 def _register() -> None:
@@ -39,7 +40,7 @@ def _register() -> None:
 
 def fail(message: str) -> None:
     """Print one line and exit 2 (a user error)."""
-    console.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    err_console.print(f"[bold red]error:[/] {message}", soft_wrap=True)
     raise SystemExit(2)
 
 

@@ -44,6 +44,8 @@ def sample(
     if not (path / "config.json").is_file():
         path = find_run(run, runs_dir)
     G = load(path, device=resolve_device(device))
+    if label is not None and not G.conditional:
+        raise ConfigError(f"--label given, but family {G.family!r} is not conditional")
     chunks, labels = [], []
     for i in range(0, n, 1024):
         m = min(1024, n - i)

