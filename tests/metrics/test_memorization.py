@@ -38,3 +38,11 @@ def test_new_digits_are_not_copies(digits_train, digits_heldout):
 def test_flatten_scales_uint8():
     x = np.full((2, 1, 2, 2), 255, np.uint8)
     assert flatten_images(x).shape == (2, 4) and flatten_images(x).max() == 1.0
+
+
+def test_overlapping_heldout_set_is_reported(digits_train):
+    from gankit.metrics import evaluate
+
+    train = shuffled(digits_train[0])[:600]
+    (row, *_) = evaluate(train[:100], train[:200], metrics=["memorization"], train=train)
+    assert "WARNING" in row.note and "100.0%" in row.note

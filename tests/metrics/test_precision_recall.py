@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gankit.metrics.precision_recall import density_coverage, kth_nn_radii, precision_recall
+from gankit.metrics.precision_recall import (
+    density_coverage,
+    kth_nn_radii,
+    prdc,
+    precision_recall,
+)
 
 
 @pytest.fixture(scope="module")
@@ -59,3 +64,25 @@ def test_radii_exclude_the_point_itself():
     x = np.array([[0.0], [1.0], [3.0], [6.0]])
     np.testing.assert_allclose(kth_nn_radii(x, 1).numpy(), [1, 1, 2, 3])
     np.testing.assert_allclose(kth_nn_radii(x, 2).numpy(), [3, 2, 3, 5])
+
+
+def test_matches_reference_formulas_on_small_sets():
+    # StyleGAN2-ADA (<=, kth value counting the point itself) and prdc (<) written out in numpy
+    rng = np.random.default_rng(3)
+    real, fake = rng.standard_normal((60, 3)), rng.standard_normal((50, 3)) + 0.3
+
+    def dist(a, b):
+        return np.sqrt(((a[:, None] - b[None]) ** 2).sum(-1))
+
+    def radii(x, k):
+        return np.sort(dist(x, x), axis=1)[:, k]
+
+    d_rf = dist(real, fake)  # (60, 50)
+    r3, f3, r5 = radii(real, 3), radii(fake, 3), radii(real, 5)
+    precision = (d_rf <= r3[:, None]).any(0).mean()
+    recall = (d_rf <= f3[None, :]).any(1).mean()
+    density = (d_rf < r5[:, None]).sum(0).mean() / 5
+    coverage = (d_rf.min(1) < r5).mean()
+    out = prdc(real, fake, batch_size=16)
+    assert out.precision == pytest.approx(precision) and out.recall == pytest.approx(recall)
+    assert out.density == pytest.approx(density) and out.coverage == pytest.approx(coverage)

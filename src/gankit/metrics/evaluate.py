@@ -156,19 +156,20 @@ class EvalContext:
             return False
         return True
 
-    def features(self, which: Literal["fake", "real", "train"]) -> np.ndarray:
-        """Extractor features of the fake, real or train images (computed once)."""
-        key = f"features/{which}"
+    def outputs(self, which: Literal["fake", "real", "train"]) -> tuple[np.ndarray, np.ndarray]:
+        """Extractor features and class probabilities of the fake, real or train images (once)."""
+        key = f"outputs/{which}"
         if key not in self._cache:
-            self._cache[key] = self.extractor().features(getattr(self, which))
+            self._cache[key] = self.extractor().outputs(getattr(self, which))
         return self._cache[key]
 
-    def probs(self, which: Literal["fake", "real"]) -> np.ndarray:
-        """Extractor class probabilities of the fake or real images (computed once)."""
-        key = f"probs/{which}"
-        if key not in self._cache:
-            self._cache[key] = self.extractor().probs(getattr(self, which))
-        return self._cache[key]
+    def features(self, which: Literal["fake", "real", "train"]) -> np.ndarray:
+        """Extractor features ``(N, d)`` of the fake, real or train images (computed once)."""
+        return self.outputs(which)[0]
+
+    def probs(self, which: Literal["fake", "real", "train"]) -> np.ndarray:
+        """Extractor class probabilities ``(N, K)`` of the fake, real or train images."""
+        return self.outputs(which)[1]
 
     # ---- passports --------------------------------------------------------------------------
 
@@ -255,17 +256,28 @@ def inception_score_metric(ctx: EvalContext) -> list[Result]:
     return [Result("inception-score", "inception-score", mean, std, "higher", note, pp)]
 
 
+def _prdc(ctx: EvalContext) -> tuple[precision_recall.PRDC, int, int]:
+    """Precision/recall and density/coverage share one sweep over the distances."""
+    k_pr = int(ctx.opt("precision-recall", "k", 3))
+    k_dc = int(ctx.opt("density-coverage", "k", 5))
+    key = f"prdc/{k_pr}/{k_dc}"
+    if key not in ctx._cache:
+        ctx._cache[key] = precision_recall.prdc(
+            ctx.features("real"), ctx.features("fake"), k_pr, k_dc
+        )
+    return ctx._cache[key], k_pr, k_dc
+
+
 @register_metric("precision-recall")
 def precision_recall_metric(ctx: EvalContext) -> list[Result]:
     """Improved precision (fidelity) and recall (diversity), k = 3 (higher is better)."""
     _need_images(ctx, "precision-recall")
     ext = ctx.extractor()
-    k = int(ctx.opt("precision-recall", "k", 3))
-    p, r = precision_recall.precision_recall(ctx.features("real"), ctx.features("fake"), k)
+    out, k, _ = _prdc(ctx)
     pp = ctx.passport("precision-recall", ext, k=k)
     return [
-        Result("precision-recall", "precision", p, better="higher", passport=pp),
-        Result("precision-recall", "recall", r, better="higher", passport=pp),
+        Result("precision-recall", "precision", out.precision, better="higher", passport=pp),
+        Result("precision-recall", "recall", out.recall, better="higher", passport=pp),
     ]
 
 
@@ -274,12 +286,11 @@ def density_coverage_metric(ctx: EvalContext) -> list[Result]:
     """Density (fidelity, ~1 for matching data, can exceed 1) and coverage (higher), k = 5."""
     _need_images(ctx, "density-coverage")
     ext = ctx.extractor()
-    k = int(ctx.opt("density-coverage", "k", 5))
-    d, c = precision_recall.density_coverage(ctx.features("real"), ctx.features("fake"), k)
+    out, _, k = _prdc(ctx)
     pp = ctx.passport("density-coverage", ext, k=k)
     return [
-        Result("density-coverage", "density", d, better="~1", passport=pp),
-        Result("density-coverage", "coverage", c, better="higher", passport=pp),
+        Result("density-coverage", "density", out.density, better="~1", passport=pp),
+        Result("density-coverage", "coverage", out.coverage, better="higher", passport=pp),
     ]
 
 
@@ -291,10 +302,12 @@ def memorization_metric(ctx: EvalContext) -> list[Result]:
         raise MetricUnavailable("memorization needs the training images (train=...)")
     s = memorization.memorization_stats(ctx.fake, ctx.train, ctx.real)
     pp = ctx.passport("memorization", "pixels", space="pixels [0,1] L2", n_train=len(ctx.train))
-    held_exact = s.threshold == 0.0
-    warn = (
-        " WARNING: real set overlaps the training set; use a held-out split" if held_exact else ""
-    )
+    warn = ""
+    if s.heldout_in_train > 0:
+        warn = (
+            f"; WARNING: {s.heldout_in_train:.1%} of the real set are training images, "
+            "so it is no held-out baseline"
+        )
     note = (
         f"median NN distance fake {s.median_fake:.3g} vs held-out {s.median_heldout:.3g}; "
         f"copy threshold {s.threshold:.3g}{warn}"
@@ -529,16 +542,59 @@ def run_metric(name: str, ctx: EvalContext) -> list[Result]:
     return results
 
 
-def evaluate(fake: Any, real: Any, metrics: list[str] | None = None, **hints: Any) -> list[Result]:
-    """Evaluate generated samples against real ones.
+def evaluate(
+    fake: Any,
+    real: Any,
+    metrics: list[str] | None = None,
+    *,
+    info: Any = None,
+    kind: Kind | None = None,
+    dataset: str | None = None,
+    modes: Any = None,
+    sigma: float | None = None,
+    num_classes: int | None = None,
+    fake_labels: Any = None,
+    real_labels: Any = None,
+    train: Any = None,
+    reference: str = "unspecified",
+    extractor: str = "auto",
+    inception_weights: str | None = None,
+    seed: int = 0,
+    device: str = "cpu",
+    options: dict[str, dict[str, Any]] | None = None,
+) -> list[Result]:
+    """Evaluate generated samples against real ones; one ``Result`` per number.
 
     ``fake`` / ``real``: uint8 images ``(N, C, H, W)`` or float points ``(N, 2)`` (numpy or
-    torch). ``metrics``: registered names, or None for those that fit the data. ``hints`` are the
-    keyword arguments of ``make_context``: ``info`` (a DataInfo), ``kind``, ``dataset``, ``modes``,
-    ``sigma``, ``num_classes``, ``fake_labels``, ``real_labels``, ``train``, ``reference``,
-    ``extractor``, ``inception_weights``, ``seed``, ``device``, ``options``.
+    torch). ``metrics``: registered names, or None for those that fit the data
+    (``default_metrics``). Hints, each read from ``info`` (a DataInfo) when not given: ``kind``,
+    ``dataset`` (its name picks the feature extractor), toy ``modes`` ``(K, 2)`` and ``sigma``,
+    ``num_classes``. ``fake_labels``: the labels samples were conditioned on; ``real_labels``:
+    those of ``real`` (for TSTR). ``train``: the training images, for memorisation (``real`` is
+    then the held-out baseline). ``reference`` names the real split for the passport.
+    ``extractor``: "auto", "mnist-classifier" or "inception-v3" (needs ``inception_weights`` or
+    $GANKIT_INCEPTION_WEIGHTS). ``options``: per-metric settings, e.g.
+    ``{"kid": {"num_subsets": 50}, "jsd": {"bins": 100}}``.
     """
-    ctx = make_context(fake, real, **hints)
+    ctx = make_context(
+        fake,
+        real,
+        info=info,
+        kind=kind,
+        dataset=dataset,
+        modes=modes,
+        sigma=sigma,
+        num_classes=num_classes,
+        fake_labels=fake_labels,
+        real_labels=real_labels,
+        train=train,
+        reference=reference,
+        extractor=extractor,
+        inception_weights=inception_weights,
+        seed=seed,
+        device=device,
+        options=options,
+    )
     names = metrics if metrics is not None else default_metrics(ctx)
     for name in names:
         METRICS.get(name)  # unknown names fail before any work, listing the valid ones

@@ -246,21 +246,23 @@ class Extractor:
     device: str = "cpu"
     weights_path: str = ""
 
-    def features(self, images: torch.Tensor | np.ndarray) -> np.ndarray:
-        """Features ``(N, dim)`` of uint8 images ``(N, C, H, W)``."""
+    def outputs(self, images: torch.Tensor | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Features ``(N, dim)`` and class probabilities ``(N, K)``, in one pass."""
         if self.name == "mnist-classifier":
-            return features(images, mnist_classifier(self.weights_path), device=self.device)
+            model = mnist_classifier(self.weights_path)
+            feats, logits = _classifier_outputs(images, model, 500, self.device)
+            return feats, torch.softmax(torch.from_numpy(logits).double(), dim=1).numpy()
         from gankit.metrics.inception import inception_outputs
 
-        return inception_outputs(images, self.weights_path, device=self.device)[0]
+        return inception_outputs(images, self.weights_path, device=self.device)
+
+    def features(self, images: torch.Tensor | np.ndarray) -> np.ndarray:
+        """Features ``(N, dim)`` of uint8 images ``(N, C, H, W)``."""
+        return self.outputs(images)[0]
 
     def probs(self, images: torch.Tensor | np.ndarray) -> np.ndarray:
         """Class probabilities ``(N, K)`` of uint8 images ``(N, C, H, W)``."""
-        if self.name == "mnist-classifier":
-            return probs(images, mnist_classifier(self.weights_path), device=self.device)
-        from gankit.metrics.inception import inception_outputs
-
-        return inception_outputs(images, self.weights_path, device=self.device)[1]
+        return self.outputs(images)[1]
 
 
 def mnist_extractor(device: str = "cpu", path: str | os.PathLike | None = None) -> Extractor:

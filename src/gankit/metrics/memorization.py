@@ -9,6 +9,7 @@ Reference implementation: none standard; everything is written out here.
     d_fake(i) = min_j ||fake_i - train_j||,  d_held(i) = min_j ||held_i - train_j||
     threshold = 1st percentile of d_held
     copies    = fraction of fakes with d_fake < threshold  (held-out reals score ~1 % by design)
+    exact     = fraction of fakes identical to a training sample (d_fake == 0)
     ratio     = median d_fake / median d_held  (< 1: closer to the training set than new data)
 
 Pixel space: uint8 images are flattened and scaled to [0, 1] (distances in those units, L2).
@@ -33,6 +34,7 @@ class MemorizationStats:
     threshold: float  # 1st percentile of held-out NN distances
     copies: float  # fraction of fakes closer to a training sample than the threshold
     exact_copies: float  # fraction of fakes identical to a training sample
+    heldout_in_train: float  # fraction of "held-out" samples identical to a training sample
 
 
 def flatten_images(images: np.ndarray | torch.Tensor) -> np.ndarray:
@@ -83,4 +85,5 @@ def memorization_stats(
         threshold=threshold,
         copies=float(np.mean(d_fake < threshold)),
         exact_copies=float(np.mean(d_fake == 0.0)),
+        heldout_in_train=float(np.mean(d_held == 0.0)),
     )

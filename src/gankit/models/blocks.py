@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Literal
 
 import torch
-from pydantic import Field
+from pydantic import Field, field_validator
 from torch import nn
 
 from gankit import losses
 from gankit.errors import ConfigError
+from gankit.models.augment import diff_augment, parse_policy
 from gankit.models.base import ModelConfig, Phase
 
 LossName = Literal["minimax", "nonsaturating", "lsgan", "hinge", "wgan-gp"]
@@ -23,6 +24,17 @@ class AdversarialConfig(ModelConfig):
     gp_weight: float = Field(10.0, ge=0.0, description="gradient-penalty weight for wgan-gp")
     spectral_norm: bool = Field(False, description="spectral normalisation on D's layers")
     pack: int = Field(1, ge=1, le=16, description="PacGAN: samples per D input")
+    diffaugment: str = Field(
+        "", description="DiffAugment policy for D's inputs (images): e.g. 'translation,cutout'"
+    )
+
+    @field_validator("diffaugment")
+    @classmethod
+    def _known_policy(cls, v: str) -> str:
+        try:
+            return ",".join(parse_policy(v))
+        except ConfigError as e:
+            raise ValueError(str(e)) from None
 
 
 def adversarial_phases(cfg: AdversarialConfig) -> list[Phase]:
@@ -55,9 +67,12 @@ def d_step(
 ) -> tuple[torch.Tensor, dict]:
     """D's loss on real vs (detached) fake samples, with the gradient penalty for wgan-gp.
 
-    ``D(x, **cond)`` returns logits of shape (B/pack,).
+    ``D(x, **cond)`` returns logits of shape (B/pack,). With ``cfg.diffaugment`` both sets are
+    augmented (independently per sample) before D sees them; the penalty then uses the augmented
+    samples, as in the DiffAugment reference code.
     """
-    fake = fake.detach()
+    real = diff_augment(real, cfg.diffaugment)
+    fake = diff_augment(fake.detach(), cfg.diffaugment)
     real_logits = D(pack(real, cfg.pack), **cond)
     fake_logits = D(pack(fake, cfg.pack), **cond)
     key = _loss_key(cfg)
@@ -75,7 +90,8 @@ def d_step(
 
 
 def g_step(D, cfg: AdversarialConfig, fake: torch.Tensor, **cond) -> tuple[torch.Tensor, dict]:
-    """G's adversarial loss on its own samples."""
+    """G's adversarial loss on its own samples (augmented like D's inputs, differentiably)."""
+    fake = diff_augment(fake, cfg.diffaugment)
     fake_logits = D(pack(fake, cfg.pack), **cond)
     loss = losses.G_LOSSES[_loss_key(cfg)](fake_logits)
     return loss, {"loss/G": loss.detach()}

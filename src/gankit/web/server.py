@@ -31,10 +31,10 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import torch
-from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi import FastAPI, HTTPException, Query
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -165,6 +165,10 @@ class ToyFrame(BaseModel):
     surface: Surface | None
 
 
+RunId = Annotated[
+    str, PathParam(pattern=RUN_ID_PATTERN, max_length=126, description="run folder name")
+]
+Step = Annotated[int, PathParam(ge=0, le=MAX_STEP)]
 Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
 Codes = Annotated[
     dict[Annotated[str, Field(max_length=64)], Annotated[list[float], Field(max_length=512)]],
@@ -547,10 +551,6 @@ def render(lg: LoadedGenerator, out: torch.Tensor, nrow: int | None, real=None) 
 
 
 # -- the guard: Host, Origin, body size, security headers -----------------------------------------
-class BodyTooLarge(Exception):
-    pass
-
-
 def host_names(host: str, port: int, extra: Iterable[str] = ()) -> set[str]:
     """The Host header values the server answers to: loopback names and the bind address."""
     names = set(LOOPBACK_NAMES)
@@ -593,31 +593,34 @@ class Guard:
             if int(length[0]) > self.max_body:
                 return await self.refuse(send, 413, f"request body over {self.max_body} bytes")
 
-        received = 0
-        started = False
+        receive_app = receive
+        if length or "transfer-encoding" in headers:
+            # Read the whole (small) body first: a chunked body has no length to check upfront.
+            body, more = b"", True
+            while more:
+                message = await receive()
+                if message["type"] != "http.request":
+                    return  # the client went away
+                body += message.get("body", b"")
+                more = message.get("more_body", False)
+                if len(body) > self.max_body:
+                    return await self.refuse(send, 413, f"request body over {self.max_body} bytes")
+            replayed = False
 
-        async def counted_receive():
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_body:
-                    raise BodyTooLarge
-            return message
+            async def receive_app():
+                nonlocal replayed
+                if not replayed:
+                    replayed = True
+                    return {"type": "http.request", "body": body, "more_body": False}
+                return await receive()
 
         async def secured_send(message):
-            nonlocal started
             if message["type"] == "http.response.start":
-                started = True
                 message = dict(message)
                 message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
             await send(message)
 
-        try:
-            await self.app(scope, counted_receive, secured_send)
-        except BodyTooLarge:
-            if not started:
-                await self.refuse(send, 413, f"request body over {self.max_body} bytes")
+        await self.app(scope, receive_app, secured_send)
 
     @staticmethod
     async def refuse(send, status: int, detail: str) -> None:
@@ -657,11 +660,6 @@ def create_app(
     )
     app.state.store, app.state.generators, app.state.generation_slots = store, generators, slots
     app.add_middleware(Guard, hosts=host_names(host, port, allow_hosts), max_body=max_body)
-
-    RunId = Annotated[
-        str, PathParam(pattern=RUN_ID_PATTERN, max_length=126, description="run folder name")
-    ]
-    Step = Annotated[int, PathParam(ge=0, le=MAX_STEP)]
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:

@@ -16,12 +16,13 @@
   }
 
   /** Round numbers for axis ticks: about `count` ticks spanning [min, max]. */
-  function ticks(min, max, count) {
+  function ticks(min, max, count, integer) {
     if (!(max > min)) return [min];
     const raw = (max - min) / Math.max(count, 1);
     const mag = Math.pow(10, Math.floor(Math.log10(raw)));
     const norm = raw / mag;
-    const step = (norm < 1.5 ? 1 : norm < 3 ? 2 : norm < 7 ? 5 : 10) * mag;
+    let step = (norm < 1.5 ? 1 : norm < 3 ? 2 : norm < 7 ? 5 : 10) * mag;
+    if (integer) step = Math.max(step, 1);
     const out = [];
     for (let v = Math.ceil(min / step) * step; v <= max + step * 1e-9; v += step) {
       out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
@@ -198,7 +199,10 @@
       const pad = (y1 - y0) * 0.06;
       const fixedLo = this.opts.yMin !== undefined && y0 >= this.opts.yMin;
       const fixedHi = this.opts.yMax !== undefined && y1 <= this.opts.yMax;
-      if (x1 === x0) x1 = x0 + 1;
+      if (x1 === x0) {
+        x0 -= 1;
+        x1 += 1;
+      }
       return { x0, x1, y0: fixedLo ? y0 : y0 - pad, y1: fixedHi ? y1 : y1 + pad };
     }
 
@@ -249,7 +253,7 @@
         ctx.stroke();
         ctx.fillText(fmt(v), L - 6, y);
       }
-      const xt = ticks(b.x0, b.x1, Math.max(2, Math.floor(pw / 90)));
+      const xt = ticks(b.x0, b.x1, Math.max(2, Math.floor(pw / 90)), this.opts.xLabel === "step");
       ctx.textAlign = "center";
       ctx.textBaseline = "top";
       for (const v of xt) {
