@@ -18,7 +18,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="markdown",
 )
-console = Console(highlight=False)  # results and progress: stdout
+console = Console(highlight=False, soft_wrap=True)  # results and progress: stdout
 err_console = Console(stderr=True, highlight=False)  # errors: stderr
 
 

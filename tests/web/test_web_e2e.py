@@ -1,0 +1,157 @@
+"""End to end in headless Chromium: the page while a real training runs, then generation.
+
+Uses Debian's ``chromium`` driven by Playwright for Python, with no browser download. Without them
+the test fails with the install commands, unless GANKIT_SKIP_BROWSER=1 says to skip it.
+Screenshots go to the test's temporary folder (or $GANKIT_SCREENSHOTS when set).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from .conftest import DIGITS, child_env, gankit_cmd, spawn_serve
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+LIVE = "00002-mlp-gan-ring"
+
+
+def chromium_or_fail() -> str:
+    if os.environ.get("GANKIT_SKIP_BROWSER") == "1":
+        pytest.skip("GANKIT_SKIP_BROWSER=1: browser test skipped on purpose")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        pytest.fail(
+            "the dashboard's browser test needs Playwright for Python: `pip install playwright` "
+            "(no `playwright install`: Debian's chromium is used). "
+            "Set GANKIT_SKIP_BROWSER=1 to skip this test on purpose."
+        )
+    exe = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(exe).is_file():
+        pytest.fail(
+            "the dashboard's browser test needs Chromium: `apt-get install -y chromium`. "
+            "Set GANKIT_SKIP_BROWSER=1 to skip this test on purpose."
+        )
+    return exe
+
+
+@pytest.fixture
+def e2e_runs(runs_dir, tmp_path):
+    """A folder with a finished image run and, after a moment, a live 2-D run being trained."""
+    d = tmp_path / "runs"
+    d.mkdir()
+    shutil.copytree(runs_dir / DIGITS, d / DIGITS)
+    trainer = subprocess.Popen(
+        gankit_cmd(
+            "train", "mlp-gan", "--data", "ring", "--steps", "3000", "--runs-dir", str(d), "-q",
+            "--set", "train.log_every=10", "--set", "train.sample_every=40",
+            "--set", "train.checkpoint_every=1000", "--set", "train.threads=1",
+        ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=child_env(),
+    )  # fmt: skip
+    stats = d / LIVE / "stats.jsonl"
+    deadline = time.monotonic() + 90
+    while not (stats.is_file() and stats.stat().st_size > 0):
+        if trainer.poll() is not None or time.monotonic() > deadline:
+            trainer.kill()
+            pytest.fail(f"the training run did not start: {trainer.stderr.read()}")
+        time.sleep(0.2)
+    yield d
+    trainer.kill()
+    trainer.wait(10)
+
+
+@pytest.mark.slow
+def test_dashboard_in_chromium(e2e_runs, tmp_path):
+    exe = chromium_or_fail()
+    from playwright.sync_api import sync_playwright
+
+    shots = Path(os.environ.get("GANKIT_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    srv = spawn_serve(e2e_runs)
+    requests: list[str] = []
+    console_errors: list[str] = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1440, "height": 1000})
+            page.on("request", lambda r: requests.append(r.url))
+            page.on("console", lambda m: m.type == "error" and console_errors.append(m.text))
+            page.on("pageerror", lambda e: console_errors.append(f"uncaught: {e}"))
+
+            # the runs list: both runs, the live one marked as running
+            page.goto(srv.url + "/")
+            page.locator(f'tr[data-run="{LIVE}"]').wait_for()
+            assert page.locator("tr.run-row").count() == 2
+            assert page.locator(f'tr[data-run="{LIVE}"] .badge').inner_text() == "running"
+
+            # the live run: the step and the loss curve grow while it trains
+            page.locator(f'tr[data-run="{LIVE}"] a').click()
+            step = page.locator('[data-testid="run-step"]')
+            step.wait_for()
+            chart = page.locator('[data-testid="chart-losses"] .chart')
+            page.wait_for_function(
+                "() => Number(document.querySelector('[data-testid=chart-losses] .chart')"
+                "?.dataset.points || 0) > 0"
+            )
+            step0 = int(step.get_attribute("data-step"))
+            points0 = int(chart.get_attribute("data-points"))
+            page.wait_for_function(
+                """([s, p]) => {
+                    const step = document.querySelector('[data-testid=run-step]');
+                    const chart = document.querySelector('[data-testid=chart-losses] .chart');
+                    return Number(step.dataset.step) > s && Number(chart.dataset.points) > p;
+                }""",
+                arg=[step0, points0],
+                timeout=60_000,
+            )
+            assert page.locator('[data-testid="toy-canvas"]').is_visible()  # the 2-D view
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(shots / "dashboard-live.png"))
+
+            # the finished image run: generate a grid and an interpolation strip
+            page.goto(f"{srv.url}/#/run/{DIGITS}/generate")
+            page.locator('[data-testid="generate-btn"]').click()
+            rendered = """(id) => {
+                const img = document.querySelector(`[data-testid=${id}]`);
+                return img && !img.hidden && img.complete && img.naturalWidth > 0;
+            }"""
+            page.wait_for_function(rendered, arg="generate-img")
+            page.get_by_role("button", name="Interpolate").click()
+            page.wait_for_function(rendered, arg="interp-img")
+            page.screenshot(path=str(shots / "dashboard-generate.png"))
+
+            # compare: both runs' curves on shared charts
+            page.goto(f"{srv.url}/#/compare/{DIGITS},{LIVE}")
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('.compare .chart')]"
+                ".some(c => Number(c.dataset.points) > 0)"
+            )
+            browser.close()
+    finally:
+        srv.stop()
+
+    assert console_errors == []
+    outside = [u for u in requests if urlparse(u).scheme not in ("data", "blob")]
+    outside = [u for u in outside if urlparse(u).hostname != "127.0.0.1"]
+    assert outside == [], "requests to other hosts"
+    assert any("/generate" in u for u in requests) and any("/stats" in u for u in requests)
