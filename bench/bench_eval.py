@@ -10,6 +10,7 @@ Prints seconds per stage: feature extraction (once, shared), then each default d
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import time
 
@@ -55,24 +56,26 @@ def main() -> None:
         f"torch {torch.__version__}, {args.threads} thread(s), {platform.processor() or 'cpu'}"
     )
 
-    timings: list[tuple[str, float]] = []
-    t_all = time.perf_counter()
+    # wall seconds, and CPU seconds of this process (less sensitive to a busy shared machine)
+    timings: list[tuple[str, float, float]] = []
+    w_all, c_all = time.perf_counter(), time.process_time()
     for which in ("fake", "real"):
-        t0 = time.perf_counter()
+        w0, c0 = time.perf_counter(), time.process_time()
         ctx.features(which)
-        timings.append((f"features/{which} (mnist-classifier)", time.perf_counter() - t0))
+        key = f"features/{which} (mnist-classifier)"
+        timings.append((key, time.perf_counter() - w0, time.process_time() - c0))
     results = []
     for name in default_metrics(ctx):
-        t0 = time.perf_counter()
+        w0, c0 = time.perf_counter(), time.process_time()
         results += run_metric(name, ctx)
-        timings.append((name, time.perf_counter() - t0))
-    total = time.perf_counter() - t_all
+        timings.append((name, time.perf_counter() - w0, time.process_time() - c0))
+    timings.append(("total", time.perf_counter() - w_all, time.process_time() - c_all))
 
-    width = max(len(k) for k, _ in timings)
-    print()
-    for key, sec in timings:
-        print(f"  {key:<{width}}  {sec:7.2f} s")
-    print(f"  {'total':<{width}}  {total:7.2f} s")
+    width = max(len(k) for k, _, _ in timings)
+    print(f"\n  {'stage':<{width}}  {'wall s':>7}  {'cpu s':>7}")
+    for key, wall, cpu in timings:
+        print(f"  {key:<{width}}  {wall:7.2f}  {cpu:7.2f}")
+    print(f"  (load average {' '.join(f'{v:.1f}' for v in os.getloadavg())})")
     print()
     print(format_table(results))
 

@@ -15,6 +15,10 @@ from gankit.train.trainer import Trainer
 TINY = {
     "mlp-gan": {"data": {"name": "ring", "limit": 512}, "model": {"hidden": [16, 16]}},
     "dcgan": {"data": {"name": "digits"}, "model": {"g_channels": 8, "d_channels": 8}},
+    "cgan": {"data": {"name": "digits"}, "model": {"g_channels": 8, "d_channels": 8}},
+    "infogan": {"data": {"name": "digits"}, "model": {"g_channels": 8, "d_channels": 8}},
+    "autoencoder": {"data": {"name": "digits"}, "model": {"g_channels": 8, "e_channels": 8}},
+    "vae": {"data": {"name": "digits"}, "model": {"g_channels": 8, "e_channels": 8}},
 }
 
 
@@ -28,8 +32,9 @@ def test_family_trains_a_few_steps(family):
     before = {k: v.detach().clone() for k, v in trainer.family.G.state_dict().items()}
     last = trainer.fit()
     assert time.perf_counter() - t0 < 30
-    assert trainer.step == 3 and all(torch.isfinite(torch.tensor(v)) for v in last.values()
-                                     if isinstance(v, float))
+    assert trainer.step == 3 and all(
+        torch.isfinite(torch.tensor(v)) for v in last.values() if isinstance(v, float)
+    )
     after = trainer.family.G.state_dict()
     assert any(not torch.equal(before[k], after[k]) for k in before), "G did not change"
     out = trainer.generate(trainer.noise_bank)

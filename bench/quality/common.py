@@ -30,7 +30,8 @@ from gankit.train.trainer import Trainer
 
 def load() -> str:
     """The 1, 5 and 15-minute load averages, as text."""
-    return "load %.2f %.2f %.2f" % os.getloadavg()
+    a, b, c = os.getloadavg()
+    return f"load {a:.2f} {b:.2f} {c:.2f}"
 
 
 def command_line() -> str:

@@ -11,7 +11,13 @@ import pytest
 
 import gankit
 from gankit.errors import ConfigError, DataError
-from gankit.metrics import compare_passports, evaluate, format_table, make_context
+from gankit.metrics import (
+    MetricUnavailable,
+    compare_passports,
+    evaluate,
+    format_table,
+    make_context,
+)
 from gankit.metrics.evaluate import default_metrics
 from gankit.registry import METRICS
 
@@ -106,6 +112,10 @@ def test_bad_inputs():
         evaluate(ring(10, 0), ring(10, 1), metrics=["nope"])
     with pytest.raises(DataError, match="uint8"):
         evaluate(np.zeros((4, 1, 8, 8), np.float32), np.zeros((4, 1, 8, 8), np.float32))
+    with pytest.raises(ConfigError, match="mnist-classifier"):
+        evaluate(ring(10, 0), ring(10, 1), extractor="vgg")
+    with pytest.raises(MetricUnavailable, match="Inception"):
+        evaluate(ring(10, 0), ring(10, 1), extractor="inception-v3", inception_weights="/nope")
     with pytest.raises(DataError, match="points"):
         evaluate(ring(10, 0), np.zeros((10, 1, 8, 8), np.uint8))
 

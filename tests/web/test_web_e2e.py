@@ -130,14 +130,16 @@ def test_dashboard_in_chromium(e2e_runs, tmp_path):
 
             # the finished image run: generate a grid and an interpolation strip
             page.goto(f"{srv.url}/#/run/{DIGITS}/generate")
+            page.get_by_label("Seed", exact=True).fill("7")
             page.locator('[data-testid="generate-btn"]').click()
-            rendered = """(id) => {
+            rendered = """([id, alt]) => {
                 const img = document.querySelector(`[data-testid=${id}]`);
-                return img && !img.hidden && img.complete && img.naturalWidth > 0;
+                return img && !img.hidden && img.alt.includes(alt) && img.complete
+                    && img.naturalWidth > 0;
             }"""
-            page.wait_for_function(rendered, arg="generate-img")
+            page.wait_for_function(rendered, arg=["generate-img", "from seed 7"])
             page.get_by_role("button", name="Interpolate").click()
-            page.wait_for_function(rendered, arg="interp-img")
+            page.wait_for_function(rendered, arg=["interp-img", "from seed 1 to seed 2"])
             page.screenshot(path=str(shots / "dashboard-generate.png"))
 
             # compare: both runs' curves on shared charts

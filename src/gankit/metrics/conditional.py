@@ -54,9 +54,9 @@ def tstr_accuracy(
         raise ValueError(
             f"labels do not match images: {len(fake)}/{len(yf)}, {len(real)}/{len(yr)}"
         )
-    xf = to_digit_input(torch.as_tensor(np.asarray(fake))[:max_train])  # (N, 1, 28, 28)
+    xf = to_digit_input(np.asarray(fake)[:max_train])  # (N, 1, 28, 28)
     yf = yf[:max_train]
-    xr = to_digit_input(torch.as_tensor(np.asarray(real)))
+    xr = to_digit_input(np.asarray(real))
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         g = torch.Generator().manual_seed(seed)

@@ -20,6 +20,7 @@ Histogram choices, all arguments:
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -110,7 +111,7 @@ def jsd_from_discriminator(
     return v, (v + math.log(4.0)) / 2.0
 
 
-def jsd_from_logits(d_real_logits, d_fake_logits) -> tuple[float, float]:
+def jsd_from_logits(d_real_logits: Any, d_fake_logits: Any) -> tuple[float, float]:
     """``jsd_from_discriminator`` from raw D logits (D = sigmoid), numerically stable.
 
     log D(x) = logsigmoid(l), log(1 - D(G(z))) = logsigmoid(-l). Accepts arrays or tensors.

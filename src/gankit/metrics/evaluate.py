@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 import gankit
-from gankit.errors import DataError
+from gankit.errors import ConfigError, DataError
 from gankit.metrics import (
     conditional,
     divergence,
@@ -44,6 +44,7 @@ Kind = Literal["images", "points"]
 # Default metrics by the kind of data; see default_metrics().
 DIGIT_METRICS = ["fid", "kid", "inception-score", "precision-recall", "density-coverage"]
 TOY_METRICS = ["modes", "jsd"]
+EXTRACTORS = ("auto", "mnist-classifier", "inception-v3")
 
 
 @dataclass
@@ -138,13 +139,9 @@ class EvalContext:
                 )
         if name == "mnist-classifier":
             ext = features.mnist_extractor(self.device)
-        elif name == "inception-v3":
-            ext = features.inception_extractor(self.device, self.inception_weights)
         else:
-            raise MetricUnavailable(
-                f"unknown feature extractor {name!r}; choose one of: auto, mnist-classifier, "
-                "inception-v3"
-            )
+            assert name == "inception-v3", name  # make_context checks the name
+            ext = features.inception_extractor(self.device, self.inception_weights)
         self._cache["extractor"], self._cache["extractor_choice"] = ext, why
         return ext
 
@@ -474,6 +471,12 @@ def make_context(
         raise DataError(f"fake images {f.shape[1:]} and real images {r.shape[1:]} differ in shape")
     if len(f) < 2 or len(r) < 2:
         raise DataError(f"need at least 2 fake and 2 real samples, got {len(f)} and {len(r)}")
+    if extractor not in EXTRACTORS:
+        raise ConfigError(
+            f"unknown feature extractor {extractor!r}; choose one of: {', '.join(EXTRACTORS)}"
+        )
+    if extractor == "inception-v3":
+        features.inception_weights_path(inception_weights)  # asked for: missing weights is an error
     kind = kind or getattr(info, "kind", None) or k_f
     if kind != k_f:
         raise DataError(f"kind {kind!r} does not match the data, which are {k_f}")

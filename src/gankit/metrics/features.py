@@ -125,13 +125,20 @@ def mnist_classifier(path: str | os.PathLike | None = None) -> MnistClassifier:
     return _load_mnist_classifier(str(p.resolve()))
 
 
+def as_tensor(images: torch.Tensor | np.ndarray) -> torch.Tensor:
+    """A CPU tensor sharing memory with ``images`` where possible (read-only arrays are copied)."""
+    if isinstance(images, np.ndarray) and not images.flags.writeable:
+        images = images.copy()  # torch warns on (and may not write to) read-only numpy memory
+    return torch.as_tensor(images)
+
+
 def to_digit_input(images: torch.Tensor | np.ndarray, size: int = 28) -> torch.Tensor:
     """uint8 ``(N, C, H, W)`` -> float ``(N, 1, size, size)`` in [-1, 1] for the classifier.
 
     RGB is turned into grayscale by the mean over channels; other sizes are resized with
     bilinear ``F.interpolate`` (antialiased when shrinking).
     """
-    x = torch.as_tensor(images)
+    x = as_tensor(images)
     if x.ndim != 4 or x.shape[1] not in (1, 3):
         raise GankitError(f"expected images (N, 1 or 3, H, W), got shape {tuple(x.shape)}")
     if x.dtype != torch.uint8:
@@ -155,7 +162,7 @@ def _classifier_outputs(
     model = model if model is not None else mnist_classifier()
     model = model.to(device)
     feats, logits = [], []
-    x_all = torch.as_tensor(images)
+    x_all = as_tensor(images)
     for i in range(0, len(x_all), batch_size):
         x = to_digit_input(x_all[i : i + batch_size]).to(device)
         f = model.features(x)  # (B, 128)

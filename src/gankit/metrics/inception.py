@@ -239,7 +239,9 @@ def inception_outputs(
     """
     model = weights if isinstance(weights, nn.Module) else load_fid_inception(str(weights))
     model = model.to(device)
-    x_all = torch.as_tensor(images)
+    from gankit.metrics.features import as_tensor
+
+    x_all = as_tensor(images)
     if x_all.ndim != 4 or x_all.shape[1] not in (1, 3) or x_all.dtype != torch.uint8:
         raise GankitError(
             f"expected uint8 images (N, 1 or 3, H, W), got {x_all.dtype} {tuple(x_all.shape)}"

@@ -49,8 +49,8 @@ def nn_distances(
     query: np.ndarray | torch.Tensor, reference: np.ndarray | torch.Tensor, batch_size: int = 512
 ) -> np.ndarray:
     """L2 distance from each query row ``(N, d)`` to its nearest reference row ``(M, d)``."""
-    q = torch.as_tensor(np.asarray(query, dtype=np.float32))
-    r = torch.as_tensor(np.asarray(reference, dtype=np.float32))
+    q = torch.as_tensor(np.require(query, np.float32, ["W"]))  # writable: no torch warning
+    r = torch.as_tensor(np.require(reference, np.float32, ["W"]))
     if q.ndim != 2 or r.ndim != 2 or q.shape[1] != r.shape[1]:
         raise ValueError(
             f"need (N, d) and (M, d) of one width, got {tuple(q.shape)}, {tuple(r.shape)}"

@@ -22,6 +22,7 @@ classifier always gives a digit, there is no quality filter).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -111,7 +112,7 @@ def stacked_mnist(
     return np.ascontiguousarray(images), labels
 
 
-def stacked_mnist_labels(images: np.ndarray, model=None) -> np.ndarray:
+def stacked_mnist_labels(images: np.ndarray, model: Any = None) -> np.ndarray:
     """Classify each channel of ``(N, 3, H, W)`` uint8 images -> labels 100 d_R + 10 d_G + d_B."""
     from gankit.metrics.features import predict
 
@@ -125,7 +126,7 @@ def stacked_mnist_labels(images: np.ndarray, model=None) -> np.ndarray:
 
 
 def stacked_mnist_mode_stats(
-    images: np.ndarray, model=None, num_modes: int = 1000
+    images: np.ndarray, model: Any = None, num_modes: int = 1000
 ) -> tuple[int, float, np.ndarray]:
     """Modes covered (of 1,000), KL(q || uniform) in nats, and the ``(1000,)`` class counts."""
     labels = stacked_mnist_labels(images, model)

@@ -33,7 +33,7 @@ import torch
 
 
 def _as_tensor(x: np.ndarray | torch.Tensor) -> torch.Tensor:
-    t = torch.as_tensor(np.asarray(x, dtype=np.float32))
+    t = torch.as_tensor(np.require(x, np.float32, ["W"]))  # writable: no torch warning
     if t.ndim != 2:
         raise ValueError(f"need features (N, d), got shape {tuple(t.shape)}")
     return t

@@ -37,7 +37,9 @@ def rand_saturation(x: torch.Tensor) -> torch.Tensor:
 
 def rand_contrast(x: torch.Tensor) -> torch.Tensor:
     mean = x.mean(dim=(1, 2, 3), keepdim=True)  # (B, 1, 1, 1)
-    return (x - mean) * (torch.rand(x.shape[0], 1, 1, 1, device=x.device, dtype=x.dtype) + 0.5) + mean
+    return (x - mean) * (
+        torch.rand(x.shape[0], 1, 1, 1, device=x.device, dtype=x.dtype) + 0.5
+    ) + mean
 
 
 def rand_translation(x: torch.Tensor, ratio: float = 0.125) -> torch.Tensor:
@@ -62,7 +64,10 @@ def rand_cutout(x: torch.Tensor, ratio: float = 0.5) -> torch.Tensor:
     ys = torch.arange(h, device=x.device).view(1, h, 1)
     xs = torch.arange(w, device=x.device).view(1, 1, w)
     inside = (
-        (ys >= cy - ch // 2) & (ys < cy - ch // 2 + ch) & (xs >= cx - cw // 2) & (xs < cx - cw // 2 + cw)
+        (ys >= cy - ch // 2)
+        & (ys < cy - ch // 2 + ch)
+        & (xs >= cx - cw // 2)
+        & (xs < cx - cw // 2 + cw)
     )  # (B, H, W)
     return x * (~inside).unsqueeze(1).to(x.dtype)
 

@@ -81,6 +81,20 @@ class Family:
         """Generator inputs for ``n`` samples, as keyword arguments of ``G.forward``."""
         return {"z": torch.randn(n, cfg.z_dim, generator=generator)}
 
+    @classmethod
+    def traversal(
+        cls,
+        cfg: ModelConfig,
+        info: DataInfo,
+        code: str,
+        rows: int,
+        cols: int | None = None,
+        generator: torch.Generator | None = None,
+    ) -> dict[str, torch.Tensor]:
+        """Generator inputs for a grid that sweeps latent code ``code`` along each row (row-major:
+        one row per random draw of the other inputs). Only families with named codes have one."""
+        raise ConfigError(f"family {cls.name!r} has no latent codes to traverse")
+
     # -- provided -------------------------------------------------------------------------------
     def lr(self, net: str) -> float:
         return self.cfg.lr.get(net, self.cfg.lr.get("G" if net.startswith("G") else "D", 2e-4))

@@ -58,7 +58,8 @@ def maybe_sn(layer: nn.Module, on: bool) -> nn.Module:
     return nn.utils.parametrizations.spectral_norm(layer) if on else layer
 
 
-def _loss_key(cfg: AdversarialConfig) -> str:
+def loss_key(cfg: AdversarialConfig) -> str:
+    """The name of the loss pair in ``gankit.losses`` (``wgan-gp`` uses the Wasserstein pair)."""
     return "wgan" if cfg.loss == "wgan-gp" else cfg.loss
 
 
@@ -75,7 +76,7 @@ def d_step(
     fake = diff_augment(fake.detach(), cfg.diffaugment)
     real_logits = D(pack(real, cfg.pack), **cond)
     fake_logits = D(pack(fake, cfg.pack), **cond)
-    key = _loss_key(cfg)
+    key = loss_key(cfg)
     loss = losses.D_LOSSES[key](real_logits, fake_logits)
     logs = {"loss/D": loss.detach()}
     if cfg.loss == "wgan-gp" and cfg.gp_weight > 0:
@@ -93,5 +94,5 @@ def g_step(D, cfg: AdversarialConfig, fake: torch.Tensor, **cond) -> tuple[torch
     """G's adversarial loss on its own samples (augmented like D's inputs, differentiably)."""
     fake = diff_augment(fake, cfg.diffaugment)
     fake_logits = D(pack(fake, cfg.pack), **cond)
-    loss = losses.G_LOSSES[_loss_key(cfg)](fake_logits)
+    loss = losses.G_LOSSES[loss_key(cfg)](fake_logits)
     return loss, {"loss/G": loss.detach()}

@@ -66,7 +66,7 @@ def init_dcgan(m: nn.Module) -> None:
 
 
 class Generator(nn.Module):
-    def __init__(self, cfg: DCGANConfig, shape: tuple[int, ...]):
+    def __init__(self, cfg: DCGANConfig, shape: tuple[int, ...], tanh: bool = True):
         super().__init__()
         c_out, size = shape[0], shape[1]
         k, n = split_size(size)
@@ -83,7 +83,7 @@ class Generator(nn.Module):
             last = i == n - 1
             out = c_out if last else ch[i + 1]
             ups.append(nn.ConvTranspose2d(ch[i], out, 4, 2, 1, bias=last))
-            ups += [nn.Tanh()] if last else [nn.BatchNorm2d(out), nn.ReLU(True)]
+            ups += ([nn.Tanh()] if tanh else []) if last else [nn.BatchNorm2d(out), nn.ReLU(True)]
         self.body = nn.Sequential(*ups)
         self.apply(init_dcgan)
 
@@ -112,7 +112,7 @@ class Discriminator(nn.Module):
 
 
 class TextbookGenerator(nn.Module):
-    def __init__(self, cfg: DCGANConfig, shape: tuple[int, ...]):
+    def __init__(self, cfg: DCGANConfig, shape: tuple[int, ...], tanh: bool = True):
         super().__init__()
         c_out, size = shape[0], shape[1]
         if size % 4:
@@ -129,7 +129,7 @@ class TextbookGenerator(nn.Module):
             nn.LeakyReLU(0.2),
             nn.Upsample(scale_factor=2),
             nn.Conv2d(64, c_out, 5, padding=2),
-            nn.Tanh(),
+            nn.Tanh() if tanh else nn.Identity(),
         )
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
@@ -156,12 +156,23 @@ class TextbookDiscriminator(nn.Module):
         return self.net(x).squeeze(1)  # (B,)
 
 
-def _check_images(info: DataInfo) -> None:
+def check_images(info: DataInfo, family: str = "dcgan") -> None:
     if info.kind != "images" or info.shape[1] != info.shape[2]:
         raise ConfigError(
-            f"dcgan needs square images, got {info.kind} of shape {info.shape} from "
+            f"{family} needs square images, got {info.kind} of shape {info.shape} from "
             f"{info.name!r}; use mlp-gan for 2-D points"
         )
+
+
+def make_generator(cfg: DCGANConfig, shape: tuple[int, ...], tanh: bool = True) -> nn.Module:
+    """The configured architecture's G for images of ``shape`` (C, H, W); ``tanh=False`` leaves
+    the output layer linear (pre-activations, e.g. for a likelihood on logits)."""
+    return (TextbookGenerator if cfg.arch == "textbook" else Generator)(cfg, shape, tanh)
+
+
+def make_discriminator(cfg: DCGANConfig, shape: tuple[int, ...]) -> nn.Module:
+    """The configured architecture's D; its ``net`` ends with the Linear that gives the logit."""
+    return (TextbookDiscriminator if cfg.arch == "textbook" else Discriminator)(cfg, shape)
 
 
 @register_model("dcgan")
@@ -173,12 +184,11 @@ class DCGAN(Family):
 
     @classmethod
     def build_generator(cls, cfg: DCGANConfig, info: DataInfo) -> nn.Module:
-        _check_images(info)
-        return (TextbookGenerator if cfg.arch == "textbook" else Generator)(cfg, info.shape)
+        check_images(info)
+        return make_generator(cfg, info.shape)
 
     def build(self, cfg: DCGANConfig, info: DataInfo) -> dict[str, nn.Module]:
-        D = (TextbookDiscriminator if cfg.arch == "textbook" else Discriminator)(cfg, info.shape)
-        return {"G": self.build_generator(cfg, info), "D": D}
+        return {"G": self.build_generator(cfg, info), "D": make_discriminator(cfg, info.shape)}
 
     def phases(self):
         return adversarial_phases(self.cfg)

@@ -14,6 +14,7 @@ from pydantic import Field
 from torch import nn
 
 from gankit.data.base import DataInfo
+from gankit.errors import ConfigError
 from gankit.models.base import Family
 from gankit.models.blocks import AdversarialConfig, adversarial_phases, d_step, g_step, maybe_sn
 from gankit.registry import register_model
@@ -73,6 +74,10 @@ class MLPGAN(Family):
         return MLPGenerator(cfg.z_dim, cfg.hidden, info.shape, info.kind == "images")
 
     def build(self, cfg: MLPGANConfig, info: DataInfo) -> dict[str, nn.Module]:
+        if cfg.diffaugment and info.kind != "images":
+            raise ConfigError(
+                f"model.diffaugment={cfg.diffaugment!r} needs images; {info.name!r} has points"
+            )
         in_dim = math.prod(info.shape) * cfg.pack
         D = MLPDiscriminator(in_dim, cfg.d_hidden or cfg.hidden, cfg.dropout, cfg.spectral_norm)
         return {"G": self.build_generator(cfg, info), "D": D}

@@ -374,15 +374,23 @@ class Trainer:
             TextColumn,
             TimeRemainingColumn,
         )
+        from rich.text import Text
 
-        bar = Progress(
+        class TwoLineProgress(Progress):
+            """The bar on one line, the equilibrium numbers on the next."""
+
+            def get_renderables(self):
+                yield self.make_tasks_table(self.tasks)
+                for task in self.tasks:
+                    yield Text("  " + task.fields.get("stats", ""), style="dim")
+
+        bar = TwoLineProgress(
             TextColumn("[bold]step"),
             MofNCompleteColumn(),
-            BarColumn(bar_width=24),
+            BarColumn(bar_width=30),
             TextColumn("{task.fields[speed]}"),
             TextColumn("ETA"),
             TimeRemainingColumn(),
-            TextColumn("{task.fields[stats]}"),
             refresh_per_second=4,
             transient=False,
         )

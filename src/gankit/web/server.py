@@ -550,6 +550,15 @@ def render(lg: LoadedGenerator, out: torch.Tensor, nrow: int | None, real=None) 
         return scatter_png(real if real is not None else np.zeros((0, 2)), pts)
 
 
+class StaticNoCache(StaticFiles):
+    """The page's files, revalidated on every load (ETag), so an upgrade is never half-applied."""
+
+    def file_response(self, *args, **kwargs) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+
 # -- the guard: Host, Origin, body size, security headers -----------------------------------------
 def host_names(host: str, port: int, extra: Iterable[str] = ()) -> set[str]:
     """The Host header values the server answers to: loopback names and the bind address."""
@@ -665,16 +674,16 @@ def create_app(
     def index() -> FileResponse:
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/static", StaticNoCache(directory=STATIC), name="static")
 
-    @app.get("/api/info", responses=ERRORS)
+    @app.get("/api/info", summary="Server info", responses=ERRORS)
     def info() -> InfoOut:
         """The server: gankit version, the runs folder, generation limits."""
         return InfoOut(
             version=gankit.__version__, runs_dir=str(runs_dir), max_n=MAX_N, max_seed=MAX_SEED
         )
 
-    @app.get("/api/runs", responses=ERRORS)
+    @app.get("/api/runs", summary="List runs", responses=ERRORS)
     def runs() -> list[RunOut]:
         """Every run in the folder, oldest first, with its state, step and latest numbers."""
         out = []
@@ -685,7 +694,7 @@ def create_app(
                 continue
         return out
 
-    @app.get("/api/runs/{run_id}", responses={**ERRORS, **NOT_FOUND})
+    @app.get("/api/runs/{run_id}", summary="One run", responses={**ERRORS, **NOT_FOUND})
     def run(run_id: RunId) -> RunDetail:
         """One run: its summary, resolved config, exported generator and sample steps."""
         run_dir = store.get(run_id)
@@ -698,7 +707,9 @@ def create_app(
         detail.generator = lg.out if lg else None
         return detail
 
-    @app.get("/api/runs/{run_id}/stats", responses={**ERRORS, **NOT_FOUND})
+    @app.get(
+        "/api/runs/{run_id}/stats", summary="Training scalars", responses={**ERRORS, **NOT_FOUND}
+    )
     def stats(
         run_id: RunId,
         since: Annotated[int, Query(ge=-1, le=MAX_STEP, description="only steps after this")] = -1,
@@ -715,7 +726,11 @@ def create_app(
             health=health_events(new),
         )
 
-    @app.get("/api/runs/{run_id}/metrics", responses={**ERRORS, **NOT_FOUND})
+    @app.get(
+        "/api/runs/{run_id}/metrics",
+        summary="Evaluation metrics",
+        responses={**ERRORS, **NOT_FOUND},
+    )
     def metrics(run_id: RunId) -> Series:
         """Evaluation metrics from metrics.jsonl as columns (empty if never evaluated)."""
         version, records = store.metrics(store.get(run_id))
@@ -728,7 +743,9 @@ def create_app(
             health=[],
         )
 
-    @app.get("/api/runs/{run_id}/samples", responses={**ERRORS, **NOT_FOUND})
+    @app.get(
+        "/api/runs/{run_id}/samples", summary="Sample steps", responses={**ERRORS, **NOT_FOUND}
+    )
     def samples(run_id: RunId) -> SampleList:
         """The steps that have a sample grid, and those with 2-D toy data."""
         png, toy = store.sample_steps(store.get(run_id))
@@ -743,6 +760,7 @@ def create_app(
 
     @app.get(
         "/api/runs/{run_id}/samples/{step}.png",
+        summary="Sample grid (PNG)",
         response_class=Response,
         responses={200: PNG, **ERRORS, **NOT_FOUND},
     )
@@ -755,7 +773,11 @@ def create_app(
             raise HTTPException(404, f"run {run_id!r} has no sample at step {step}") from e
         return Response(data, media_type="image/png", headers={"Cache-Control": "no-cache"})
 
-    @app.get("/api/runs/{run_id}/toy/{step}", responses={**ERRORS, **NOT_FOUND})
+    @app.get(
+        "/api/runs/{run_id}/toy/{step}",
+        summary="2-D points and D's surface",
+        responses={**ERRORS, **NOT_FOUND},
+    )
     def toy(run_id: RunId, step: Step) -> ToyFrame:
         """Real and generated 2-D points and D's decision surface at ``step`` (toy data)."""
         doc = read_json(sample_file(run_id, step, "json"))
@@ -768,17 +790,19 @@ def create_app(
                 if isinstance(p, list) and len(p) == 2:
                     x, y = finite(p[0]), finite(p[1])
                     if x is not None and y is not None:
-                        out.append((x, y))
+                        out.append((round(x, 5), round(y, 5)))  # float32 noise off the wire
             return out
 
         surface = None
         s = doc.get("surface")
         if isinstance(s, dict) and all(isinstance(s.get(k), list) for k in ("x", "y", "D")):
-            surface = Surface(
-                x=[finite(v) or 0.0 for v in s["x"]],
-                y=[finite(v) or 0.0 for v in s["y"]],
-                D=[[finite(v) for v in row] for row in s["D"] if isinstance(row, list)],
-            )
+            xs, ys, D = s["x"], s["y"], s["D"]
+            if len(D) == len(ys) and all(isinstance(r, list) and len(r) == len(xs) for r in D):
+                surface = Surface(
+                    x=[finite(v) or 0.0 for v in xs],
+                    y=[finite(v) or 0.0 for v in ys],
+                    D=[[finite(v) for v in row] for row in D],  # (len(y), len(x))
+                )
         return ToyFrame(
             step=step, real=points(doc.get("real")), fake=points(doc.get("fake")), surface=surface
         )
@@ -809,6 +833,7 @@ def create_app(
 
     @app.post(
         "/api/runs/{run_id}/generate",
+        summary="Generate samples (PNG)",
         response_class=Response,
         responses={200: PNG, **ERRORS, **NOT_FOUND, **GENERATION_ERRORS},
     )
@@ -831,6 +856,7 @@ def create_app(
 
     @app.post(
         "/api/runs/{run_id}/interpolate",
+        summary="Latent interpolation (PNG)",
         response_class=Response,
         responses={200: PNG, **ERRORS, **NOT_FOUND, **GENERATION_ERRORS},
     )

@@ -17,11 +17,26 @@ const COLORS = {
   JSD: "#0c8599",
 };
 const PALETTE = [
-  "#1c7ed6", "#e8590c", "#2f9e44", "#ae3ec9", "#f08c00", "#0c8599", "#e64980", "#5c7cfa",
-  "#74b816", "#868e96",
+  "#1c7ed6",
+  "#e8590c",
+  "#2f9e44",
+  "#ae3ec9",
+  "#f08c00",
+  "#0c8599",
+  "#e64980",
+  "#5c7cfa",
+  "#74b816",
+  "#868e96",
 ];
 const SHOWN = new Set([
-  "loss/D", "loss/G", "D(x)", "D(G(z))", "acc/D", "acc/D_real", "acc/D_fake", "JSD",
+  "loss/D",
+  "loss/G",
+  "D(x)",
+  "D(G(z))",
+  "acc/D",
+  "acc/D_real",
+  "acc/D_fake",
+  "JSD",
 ]);
 const BOOKKEEPING = new Set(["images_seen", "epoch", "time"]);
 
@@ -275,11 +290,14 @@ class RunsView {
         "div",
         { class: "page-head" },
         h("div", {}, h("h1", { text: "Runs" }), this.sub),
-        h("div", { class: "actions" }, search, this.compareBtn)
+        h("div", { class: "actions" }, search, this.compareBtn),
       ),
-      this.body
+      this.body,
     );
-    this.poller = new Poller(() => this.load(), () => 3000);
+    this.poller = new Poller(
+      () => this.load(),
+      () => 3000,
+    );
     this.poller.kick();
   }
   destroy() {
@@ -296,8 +314,8 @@ class RunsView {
   render() {
     const runs = (this.data || []).slice().reverse(); // newest first
     const live = runs.filter((r) => r.state === "running").length;
-    this.sub.textContent = `${runs.length} run${runs.length === 1 ? "" : "s"}` +
-      (live ? ` · ${live} training now` : "");
+    this.sub.textContent =
+      `${runs.length} run${runs.length === 1 ? "" : "s"}` + (live ? ` · ${live} training now` : "");
     this.compareBtn.disabled = this.selected.size < 2;
     this.compareBtn.textContent = `Compare selected (${this.selected.size})`;
     if (!runs.length) {
@@ -307,13 +325,13 @@ class RunsView {
           { class: "empty" },
           h("h2", { text: "No runs yet" }),
           h("p", { text: "Start a training run and it appears here while it trains:" }),
-          h("pre", { text: "gankit train mlp-gan --data ring" })
-        )
+          h("pre", { text: "gankit train mlp-gan --data ring" }),
+        ),
       );
       return;
     }
     const shown = runs.filter((r) =>
-      `${r.id} ${r.family} ${r.data} ${r.state}`.toLowerCase().includes(this.filter)
+      `${r.id} ${r.family} ${r.data} ${r.state}`.toLowerCase().includes(this.filter),
     );
     const cols = ["loss/D", "loss/G", "D(x)", "D(G(z))", "acc/D"];
     const head = h(
@@ -327,7 +345,7 @@ class RunsView {
       h("th", { scope: "col", text: "Progress" }),
       cols.map((c) => h("th", { scope: "col", class: "num", text: c })),
       h("th", { scope: "col", text: "Metrics" }),
-      h("th", { scope: "col", text: "Health" })
+      h("th", { scope: "col", text: "Health" }),
     );
     const rows = shown.map((r) => {
       const box = h("input", {
@@ -361,7 +379,7 @@ class RunsView {
         h(
           "td",
           { class: "run-name" },
-          h("a", { href: `#/run/${encodeURIComponent(r.id)}`, text: r.id })
+          h("a", { href: `#/run/${encodeURIComponent(r.id)}`, text: r.id }),
         ),
         h("td", { text: r.family }),
         h("td", { text: r.data }),
@@ -370,11 +388,11 @@ class RunsView {
           "td",
           { class: "progress-cell" },
           progress(r.step, r.total_steps),
-          h("span", { class: "subtle", text: `${r.step} / ${r.total_steps}` })
+          h("span", { class: "subtle", text: `${r.step} / ${r.total_steps}` }),
         ),
         cols.map((c) => h("td", { class: "num", text: fmt(r.latest[c]) })),
         h("td", {}, metrics.length ? metrics : h("span", { class: "subtle", text: "–" })),
-        h("td", {}, warn)
+        h("td", {}, warn),
       );
       tr.addEventListener("click", (e) => {
         if (e.target.closest("input, a")) return;
@@ -382,6 +400,9 @@ class RunsView {
       });
       return tr;
     });
+    const focused = document.activeElement && document.activeElement.closest("tr.run-row");
+    const focusRun = focused ? focused.dataset.run : null;
+    const focusTag = focused ? document.activeElement.tagName : null;
     this.body.replaceChildren(
       h(
         "div",
@@ -391,10 +412,15 @@ class RunsView {
           { class: "runs-table" },
           h("caption", { class: "sr-only", text: "Training runs" }),
           h("thead", {}, head),
-          h("tbody", {}, rows)
-        )
-      )
+          h("tbody", {}, rows),
+        ),
+      ),
     );
+    if (focusRun) {
+      const row = this.body.querySelector(`tr[data-run="${CSS.escape(focusRun)}"]`);
+      const el = row && row.querySelector(focusTag === "INPUT" ? "input" : "a");
+      if (el) el.focus();
+    }
   }
 }
 
@@ -440,7 +466,7 @@ class StepSlider {
       this.playBtn,
       this.range,
       this.out,
-      h("label", { class: "check" }, this.followBox, "latest")
+      h("label", { class: "check" }, this.followBox, "latest"),
     );
   }
   setSteps(steps) {
@@ -500,11 +526,11 @@ class SamplesCard {
         "div",
         { class: "card-head" },
         h("h2", { id: "samples-title", text: "Samples" }),
-        this.download
+        this.download,
       ),
       h("p", { class: "card-note", text: "The same fixed noise, step by step." }),
       h("div", { class: "sample-frame" }, this.img, this.empty),
-      this.slider.el
+      this.slider.el,
     );
   }
   update(steps) {
@@ -558,10 +584,10 @@ class ToyCard {
             this.draw();
           },
         }),
-        label
+        label,
       );
     };
-    this.slider = new StepSlider("2-D view step", (step) => this.show(step));
+    this.slider = new StepSlider("2-D view step", (step) => this.show(step).catch(() => {}));
     this.scaleNote = h("span", { class: "subtle" });
     this.el = h(
       "section",
@@ -574,7 +600,7 @@ class ToyCard {
         h("b", { class: "c-real", text: "real" }),
         " and where it says ",
         h("b", { class: "c-fake", text: "generated" }),
-        ". The dashed line is D = 0.5."
+        ". The dashed line is D = 0.5.",
       ),
       h("div", { class: "toy-frame" }, this.canvas),
       h(
@@ -585,16 +611,16 @@ class ToyCard {
         h("span", { class: "dot dot-fake" }),
         "generated",
         h("span", { class: "ramp", "aria-hidden": "true" }),
-        this.scaleNote
+        this.scaleNote,
       ),
       h(
         "div",
         { class: "toggles" },
         toggle("surface", "showSurface"),
         toggle("real", "showReal"),
-        toggle("generated", "showFake")
+        toggle("generated", "showFake"),
       ),
-      this.slider.el
+      this.slider.el,
     );
     this.resizer = new ResizeObserver(() => this.draw());
     this.resizer.observe(this.canvas);
@@ -624,17 +650,29 @@ class ToyCard {
     ctx.clearRect(0, 0, size, size);
     const f = this.frame;
     const s = f.surface;
-    let x0, x1, y0, y1;
-    if (s && s.x.length > 1 && s.y.length > 1) {
-      [x0, x1, y0, y1] = [s.x[0], s.x[s.x.length - 1], s.y[0], s.y[s.y.length - 1]];
-    } else {
-      const all = f.real.concat(f.fake);
-      const xs = all.map((p) => p[0]);
-      const ys = all.map((p) => p[1]);
-      [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
-      const m = 0.1 * Math.max(x1 - x0, y1 - y0, 1e-3);
+    const all = f.real.concat(f.fake);
+    let x0 = Infinity,
+      x1 = -Infinity,
+      y0 = Infinity,
+      y1 = -Infinity;
+    for (const [x, y] of all) {
+      [x0, x1, y0, y1] = [Math.min(x0, x), Math.max(x1, x), Math.min(y0, y), Math.max(y1, y)];
+    }
+    if (all.length) {
+      const m = 0.08 * Math.max(x1 - x0, y1 - y0, 1e-3);
       [x0, x1, y0, y1] = [x0 - m, x1 + m, y0 - m, y1 + m];
     }
+    if (s && s.x.length > 1 && s.y.length > 1) {
+      // D's grid, widened to show generated points outside it (up to three times its size)
+      const [sx0, sx1, sy0, sy1] = [s.x[0], s.x[s.x.length - 1], s.y[0], s.y[s.y.length - 1]];
+      const w = sx1 - sx0,
+        hh = sy1 - sy0;
+      x0 = Math.max(Math.min(x0, sx0), sx0 - w);
+      x1 = Math.min(Math.max(x1, sx1), sx1 + w);
+      y0 = Math.max(Math.min(y0, sy0), sy0 - hh);
+      y1 = Math.min(Math.max(y1, sy1), sy1 + hh);
+    }
+    if (!Number.isFinite(x0)) [x0, x1, y0, y1] = [-1, 1, -1, 1];
     // equal aspect: a square data window centred on the data
     const span = Math.max(x1 - x0, y1 - y0);
     const cx = (x0 + x1) / 2;
@@ -642,8 +680,8 @@ class ToyCard {
     const X = (x) => ((x - (cx - span / 2)) / span) * size;
     const Y = (y) => (1 - (y - (cy - span / 2)) / span) * size;
 
-    ctx.fillStyle = getComputedStyle(document.documentElement).getPropertyValue("--card").trim();
-    ctx.fillRect(0, 0, size, size);
+    ctx.fillStyle = getComputedStyle(document.documentElement).getPropertyValue("--bg").trim();
+    ctx.fillRect(0, 0, size, size); // outside D's grid
     if (s && this.showSurface) this.drawSurface(ctx, s, X, Y);
     else this.scaleNote.textContent = "";
     const dots = (pts, color) => {
@@ -711,7 +749,10 @@ class ToyCard {
       for (let i = 0; i < nx - 1; i++) {
         const v = [s.D[j][i], s.D[j][i + 1], s.D[j + 1][i + 1], s.D[j + 1][i]];
         if (v.some((q) => q === null)) continue;
-        const xa = s.x[i], xb = s.x[i + 1], ya = s.y[j], yb = s.y[j + 1];
+        const xa = s.x[i],
+          xb = s.x[i + 1],
+          ya = s.y[j],
+          yb = s.y[j + 1];
         const edges = [];
         if (v[0] > level !== v[1] > level) edges.push([lerp(xa, xb, v[0], v[1]), ya]);
         if (v[1] > level !== v[2] > level) edges.push([xb, lerp(ya, yb, v[1], v[2])]);
@@ -775,11 +816,11 @@ class TrainingPanel {
             { class: "charts-toolbar" },
             h("label", { for: "smoothing", text: "Smoothing" }),
             smoothing,
-            smoothOut
+            smoothOut,
           ),
-          this.chartGrid
-        )
-      )
+          this.chartGrid,
+        ),
+      ),
     );
     this.addChart("losses", "Losses", ["loss/D", "loss/G"], {});
     this.addChart("outputs", "D(x) and D(G(z))", ["D(x)", "D(G(z))"], {
@@ -798,13 +839,21 @@ class TrainingPanel {
   }
 
   addChart(id, title, keys, opts) {
-    const head = h("div", { class: "card-head" }, h("h2", { id: `chart-${id}-title`, text: title }));
+    const head = h(
+      "div",
+      { class: "card-head" },
+      h("h2", { id: `chart-${id}-title`, text: title }),
+    );
     if (opts.extra) head.append(opts.extra);
     const card = h(
       "section",
-      { class: "card chart-card", "aria-labelledby": `chart-${id}-title`, "data-testid": `chart-${id}` },
+      {
+        class: "card chart-card",
+        "aria-labelledby": `chart-${id}-title`,
+        "data-testid": `chart-${id}`,
+      },
       head,
-      opts.note ? h("p", { class: "card-note", text: opts.note }) : null
+      opts.note ? h("p", { class: "card-note", text: opts.note }) : null,
     );
     this.chartGrid.append(card);
     const chart = new LineChart(card, Object.assign({ title }, opts));
@@ -818,7 +867,7 @@ class TrainingPanel {
     const [changed, mchanged] = await Promise.all([this.stats.update(), this.metrics.update()]);
     this.samples.update(run.kind === "points" ? run.toy_steps : run.sample_steps);
     if (changed || mchanged || !this.drawn) this.draw();
-    if (changed) this.renderHealth();
+    if (this.stats.health.length !== this.healthShown) this.renderHealth();
   }
 
   draw() {
@@ -832,7 +881,8 @@ class TrainingPanel {
     }
     for (const k of Object.keys(this.metrics.values)) {
       const id = "metric-" + k.replace(/[^A-Za-z0-9_-]/g, "_");
-      if (!this.charts[id]) this.addChart(id, k, [k], { source: "metrics", note: "Evaluation metric." });
+      if (!this.charts[id])
+        this.addChart(id, k, [k], { source: "metrics", note: "Evaluation metric." });
     }
     // every other logged scalar, one at a time
     const others = keys.filter((k) => !SHOWN.has(k) && !BOOKKEEPING.has(k)).sort();
@@ -843,25 +893,35 @@ class TrainingPanel {
     if (current !== others.join("|")) {
       const keep = this.otherSelect.value;
       this.otherSelect.replaceChildren(...others.map((k) => h("option", { value: k, text: k })));
-      this.otherSelect.value = others.includes(keep) ? keep : others.includes("V(D,G)") ? "V(D,G)" : others[0] || "";
+      this.otherSelect.value = others.includes(keep)
+        ? keep
+        : others.includes("V(D,G)")
+          ? "V(D,G)"
+          : others[0] || "";
     }
     if (this.charts.other) this.charts.other.keys = [this.otherSelect.value];
 
     for (const c of Object.values(this.charts)) {
       const store = c.source === "metrics" ? this.metrics : this.stats;
       c.chart.setData(
-        store.series(c.keys).map((s, i) => Object.assign(s, { color: colorFor(s.key, i) }))
+        store.series(c.keys).map((s, i) => Object.assign(s, { color: colorFor(s.key, i) })),
       );
     }
   }
 
   renderHealth() {
     const events = this.stats.health;
+    this.healthShown = events.length;
     const title = h("h2", { id: "health-title", text: "Health" });
     if (!events.length) {
       this.health.replaceChildren(
         h("div", { class: "card-head" }, title),
-        h("p", { class: "ok-line" }, h("span", { class: "ok-dot" }), "No warnings from the trainer.")
+        h(
+          "p",
+          { class: "ok-line" },
+          h("span", { class: "ok-dot" }),
+          "No warnings from the trainer.",
+        ),
       );
       return;
     }
@@ -871,11 +931,18 @@ class TrainingPanel {
       events
         .slice(-8)
         .reverse()
-        .map((e) => h("li", {}, h("span", { class: "step-tag", text: `step ${e.step}` }), e.message))
+        .map((e) =>
+          h("li", {}, h("span", { class: "step-tag", text: `step ${e.step}` }), e.message),
+        ),
     );
     this.health.replaceChildren(
-      h("div", { class: "card-head" }, title, h("span", { class: "warn-pill", text: `⚠ ${events.length}` })),
-      h("div", { role: "alert" }, list)
+      h(
+        "div",
+        { class: "card-head" },
+        title,
+        h("span", { class: "warn-pill", text: `⚠ ${events.length}` }),
+      ),
+      h("div", { role: "alert" }, list),
     );
   }
 
@@ -951,10 +1018,12 @@ class GeneratePanel {
         { id, class: "input" },
         h("option", { value: "", text: "every class, in turn" }),
         Array.from({ length: g.num_classes }, (_, i) =>
-          h("option", { value: String(i), text: g.class_names[i] || `class ${i}` })
-        )
+          h("option", { value: String(i), text: g.class_names[i] || `class ${i}` }),
+        ),
       );
-      controls.push(h("div", { class: "field" }, h("label", { for: id, text: "Class" }), this.label));
+      controls.push(
+        h("div", { class: "field" }, h("label", { for: id, text: "Class" }), this.label),
+      );
     }
     this.codeInputs = [];
     for (const code of g.codes) controls.push(this.codeControl(code));
@@ -981,22 +1050,26 @@ class GeneratePanel {
       h(
         "p",
         { class: "card-note" },
-        `${g.family} exported at step ${g.step ?? "?"} · ${g.kind === "images" ? g.shape.join("×") : "2-D points"}`
+        `${g.family} exported at step ${g.step ?? "?"} · ${g.kind === "images" ? g.shape.join("×") : "2-D points"}`,
       ),
       controls,
-      h("div", { class: "form-actions" }, this.button, this.out.download)
+      h("div", { class: "form-actions" }, this.button, this.out.download),
     );
     const grid = h(
       "div",
       { class: "generate" },
       form,
-      h("section", { class: "card gen-result", "aria-label": "Generated samples" }, this.out.el)
+      h("section", { class: "card gen-result", "aria-label": "Generated samples" }, this.out.el),
     );
     root.append(grid);
+    this.generate(); // something to look at straight away
     if (g.kind === "images") root.append(this.interpolationCard());
     else {
       root.append(
-        h("p", { class: "subtle", text: "Latent interpolation strips are drawn for image generators." })
+        h("p", {
+          class: "subtle",
+          text: "Latent interpolation strips are drawn for image generators.",
+        }),
       );
     }
   }
@@ -1009,7 +1082,9 @@ class GeneratePanel {
       const sel = h(
         "select",
         { class: "input", "aria-label": `${code.name} category`, disabled: true },
-        Array.from({ length: code.size }, (_, i) => h("option", { value: String(i), text: String(i) }))
+        Array.from({ length: code.size }, (_, i) =>
+          h("option", { value: String(i), text: String(i) }),
+        ),
       );
       inputs.push(sel);
       body.append(sel);
@@ -1027,7 +1102,10 @@ class GeneratePanel {
           oninput: (e) => (out.textContent = Number(e.target.value).toFixed(2)),
         });
         inputs.push(r);
-        body.append(h("div", { class: "slider-row" }, h("span", { class: "mono", text: `${code.name}[${i}]` }), r, out));
+        const name = code.size > 1 ? `${code.name}[${i}]` : code.name;
+        body.append(
+          h("div", { class: "slider-row" }, h("span", { class: "mono", text: name }), r, out),
+        );
       }
     }
     fixed.addEventListener("change", () => inputs.forEach((i) => (i.disabled = !fixed.checked)));
@@ -1035,13 +1113,9 @@ class GeneratePanel {
     return h(
       "fieldset",
       { class: "code" },
-      h(
-        "legend",
-        {},
-        `code ${code.name}`,
-        h("label", { class: "check" }, fixed, "set value (else drawn per sample)")
-      ),
-      body
+      h("legend", {}, h("span", { class: "mono", text: code.name }), ` ${code.kind} code`),
+      h("label", { class: "check" }, fixed, "set a value (otherwise drawn per sample)"),
+      body,
     );
   }
 
@@ -1078,7 +1152,7 @@ class GeneratePanel {
         blob,
         `${this.run.id}-seed${body.seed}-n${body.n}.png`,
         `${body.n} sample${body.n === 1 ? "" : "s"} · seed ${body.seed} · ${ms} ms`,
-        `${body.n} generated samples from seed ${body.seed}`
+        `${body.n} generated samples from seed ${body.seed}`,
       );
       this.ready = true;
     } catch (e) {
@@ -1121,12 +1195,14 @@ class GeneratePanel {
       };
       btn.disabled = true;
       try {
-        const blob = await this.withRetry(() => api.png(`${api.run(this.run.id)}/interpolate`, body));
+        const blob = await this.withRetry(() =>
+          api.png(`${api.run(this.run.id)}/interpolate`, body),
+        );
         out.set(
           blob,
           `${this.run.id}-interp-${body.seed_a}-${body.seed_b}.png`,
           `seed ${body.seed_a} → seed ${body.seed_b}, ${body.steps} steps, ${body.spherical ? "slerp" : "lerp"}`,
-          `Interpolation from seed ${body.seed_a} to seed ${body.seed_b}`
+          `Interpolation from seed ${body.seed_a} to seed ${body.seed_b}`,
         );
       } catch (e) {
         toast(`Interpolation failed: ${e.message}`);
@@ -1145,7 +1221,10 @@ class GeneratePanel {
         },
       },
       h("h2", { id: "interp-title", text: "Latent interpolation" }),
-      h("p", { class: "card-note", text: "Walk the noise from one seed to another; each row draws its own pair." }),
+      h("p", {
+        class: "card-note",
+        text: "Walk the noise from one seed to another; each row draws its own pair.",
+      }),
       h(
         "div",
         { class: "interp-controls" },
@@ -1155,9 +1234,9 @@ class GeneratePanel {
         rows.el,
         h("label", { class: "check" }, sph, "spherical (slerp)"),
         btn,
-        out.download
+        out.download,
       ),
-      out.el
+      out.el,
     );
   }
 
@@ -1182,11 +1261,11 @@ class RunView {
       h("a", { class: "back", href: "#/", text: "← All runs" }),
       this.head,
       this.tabs,
-      this.body
+      this.body,
     );
     this.poller = new Poller(
       () => this.load(),
-      () => (this.run && this.run.state === "running" ? 2000 : 8000)
+      () => (this.run && this.run.state === "running" ? 2000 : 8000),
     );
     this.poller.kick();
   }
@@ -1203,10 +1282,11 @@ class RunView {
       }
       throw e;
     }
-    const first = !this.run;
+    const tabsChanged = !this.run || Boolean(this.run.generator) !== Boolean(run.generator);
     this.run = run;
     this.renderHead();
-    if (first) this.renderTabs();
+    if (tabsChanged) this.renderTabs();
+    document.title = `${run.state === "running" ? `step ${run.step} · ` : ""}${run.id} · gankit`;
     if (this.panels.training) await this.panels.training.refresh(run);
   }
 
@@ -1214,43 +1294,50 @@ class RunView {
     const r = this.run;
     const l = r.latest;
     const stat = (label, value, attrs) =>
-      h("div", Object.assign({ class: "stat" }, attrs || {}), h("span", { class: "stat-label", text: label }), h("span", { class: "stat-value", text: value }));
+      h(
+        "div",
+        Object.assign({ class: "stat" }, attrs || {}),
+        h("span", { class: "stat-label", text: label }),
+        h("span", { class: "stat-value", text: value }),
+      );
     const eta =
-      r.state === "running" && l["time/step_s"] ? duration((r.total_steps - r.step) * l["time/step_s"]) : null;
+      r.state === "running" && l["time/step_s"]
+        ? duration((r.total_steps - r.step) * l["time/step_s"])
+        : null;
     this.head.replaceChildren(
       ...[
-      h(
-        "div",
-        { class: "run-title" },
-        h("h1", { text: r.id }),
-        stateBadge(r.state),
-        h("span", { class: "badge", text: r.family }),
-        h("span", { class: "badge", text: r.data })
-      ),
-      r.error ? h("p", { class: "error-line", role: "alert", text: `Failed: ${r.error}` }) : null,
-      h(
-        "div",
-        { class: "stats-row" },
         h(
           "div",
-          { class: "stat stat-wide" },
-          h("span", { class: "stat-label", text: "step" }),
-          h("span", {
-            class: "stat-value",
-            "data-testid": "run-step",
-            "data-step": String(r.step),
-            "aria-live": "polite",
-            text: `${r.step.toLocaleString()} / ${r.total_steps.toLocaleString()}`,
-          }),
-          progress(r.step, r.total_steps)
+          { class: "run-title" },
+          h("h1", { text: r.id }),
+          stateBadge(r.state),
+          h("span", { class: "badge", text: r.family }),
+          h("span", { class: "badge", text: r.data }),
         ),
-        stat("images seen", fmt(l.images_seen)),
-        stat("speed", l.img_per_s ? `${fmt(l.img_per_s)} img/s` : "–"),
-        stat("training time", duration(l.time)),
-        eta ? stat("ETA", eta) : stat("updated", ago(r.updated) || "–"),
-        stat("D(x) / D(G(z))", `${fmt(l["D(x)"])} / ${fmt(l["D(G(z))"])}`)
-      ),
-      ].filter(Boolean)
+        r.error ? h("p", { class: "error-line", role: "alert", text: `Failed: ${r.error}` }) : null,
+        h(
+          "div",
+          { class: "stats-row" },
+          h(
+            "div",
+            { class: "stat stat-wide" },
+            h("span", { class: "stat-label", text: "step" }),
+            h("span", {
+              class: "stat-value",
+              "data-testid": "run-step",
+              "data-step": String(r.step),
+              "aria-live": "polite",
+              text: `${r.step.toLocaleString()} / ${r.total_steps.toLocaleString()}`,
+            }),
+            progress(r.step, r.total_steps),
+          ),
+          stat("images seen", fmt(l.images_seen)),
+          stat("speed", l.img_per_s ? `${fmt(l.img_per_s)} img/s` : "–"),
+          stat("training time", duration(l.time)),
+          eta ? stat("ETA", eta) : stat("updated", ago(r.updated) || "–"),
+          stat("D(x) / D(G(z))", `${fmt(l["D(x)"])} / ${fmt(l["D(G(z))"])}`),
+        ),
+      ].filter(Boolean),
     );
   }
 
@@ -1282,7 +1369,7 @@ class RunView {
         });
         this.tabButtons[key] = b;
         return b;
-      })
+      }),
     );
     this.showTab(this.tab);
   }
@@ -1319,13 +1406,11 @@ class RunView {
             { class: "card" },
             h("h2", { text: "Resolved config" }),
             h("pre", { class: "config", text: JSON.stringify(this.run.config, null, 2) }),
-            this.run.generator
-              ? h("h2", { text: "Exported generator" })
-              : null,
+            this.run.generator ? h("h2", { text: "Exported generator" }) : null,
             this.run.generator
               ? h("pre", { class: "config", text: JSON.stringify(this.run.generator, null, 2) })
-              : null
-          )
+              : null,
+          ),
         );
       }
     }
@@ -1361,14 +1446,22 @@ class CompareView {
       },
       h("option", { value: "step", text: "step" }),
       h("option", { value: "images_seen", text: "images seen" }),
-      h("option", { value: "time", text: "training time (s)" })
+      h("option", { value: "time", text: "training time (s)" }),
     );
     this.grid = h("div", { class: "chart-grid compare-grid" });
     root.append(
       h(
         "div",
         { class: "page-head" },
-        h("div", {}, h("h1", { text: "Compare runs" }), h("p", { class: "subtle", text: "Pick two or more runs; their curves share each chart." }))
+        h(
+          "div",
+          {},
+          h("h1", { text: "Compare runs" }),
+          h("p", {
+            class: "subtle",
+            text: "Pick two or more runs; their curves share each chart.",
+          }),
+        ),
       ),
       h(
         "div",
@@ -1382,13 +1475,16 @@ class CompareView {
             { class: "charts-toolbar" },
             this.keyPicker,
             h("label", { for: "x-axis", text: "x axis" }),
-            this.xSelect
+            this.xSelect,
           ),
-          this.grid
-        )
-      )
+          this.grid,
+        ),
+      ),
     );
-    this.poller = new Poller(() => this.load(), () => 4000);
+    this.poller = new Poller(
+      () => this.load(),
+      () => 4000,
+    );
     this.poller.kick();
   }
 
@@ -1396,7 +1492,13 @@ class CompareView {
     const runs = await api.json("/api/runs");
     this.runs = runs;
     this.renderPicker();
-    await Promise.all(this.selected.map((id) => this.store(id).update().catch(() => false)));
+    await Promise.all(
+      this.selected.map((id) =>
+        this.store(id)
+          .update()
+          .catch(() => false),
+      ),
+    );
     this.renderKeys();
     this.draw();
   }
@@ -1428,7 +1530,11 @@ class CompareView {
             onchange: (e) => {
               if (e.target.checked) this.selected.push(r.id);
               else this.selected = this.selected.filter((x) => x !== r.id);
-              history.replaceState(null, "", `#/compare/${this.selected.map(encodeURIComponent).join(",")}`);
+              history.replaceState(
+                null,
+                "",
+                `#/compare/${this.selected.map(encodeURIComponent).join(",")}`,
+              );
               this.pickerKey = null;
               this.load();
             },
@@ -1441,9 +1547,9 @@ class CompareView {
             box,
             sw,
             h("span", { class: "pick-name", text: r.id }),
-            h("span", { class: "subtle", text: `${r.family} · ${r.data} · ${r.state}` })
+            h("span", { class: "subtle", text: `${r.family} · ${r.data} · ${r.state}` }),
           );
-        })
+        }),
     );
     if (!this.runs.length) this.picker.append(h("p", { class: "subtle", text: "No runs yet." }));
   }
@@ -1451,11 +1557,14 @@ class CompareView {
   renderKeys() {
     const all = new Set();
     for (const id of this.selected) for (const k of Object.keys(this.store(id).values)) all.add(k);
-    const keys = [...all].filter((k) => !BOOKKEEPING.has(k)).sort((a, b) => {
-      const order = [...SHOWN];
-      const ia = order.indexOf(a), ib = order.indexOf(b);
-      return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib) || a.localeCompare(b);
-    });
+    const keys = [...all]
+      .filter((k) => !BOOKKEEPING.has(k))
+      .sort((a, b) => {
+        const order = [...SHOWN];
+        const ia = order.indexOf(a),
+          ib = order.indexOf(b);
+        return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib) || a.localeCompare(b);
+      });
     const sig = keys.join("|") + "#" + this.keys.join("|");
     if (sig === this.keysSig) return;
     this.keysSig = sig;
@@ -1476,9 +1585,9 @@ class CompareView {
               this.draw();
             },
           }),
-          k
-        )
-      )
+          k,
+        ),
+      ),
     );
   }
 
@@ -1506,7 +1615,11 @@ class CompareView {
     const xLabel = this.xSelect.selectedOptions[0].textContent;
     for (const k of this.keys) {
       if (!this.charts[k]) {
-        const card = h("section", { class: "card chart-card", "aria-label": k }, h("div", { class: "card-head" }, h("h2", { text: k })));
+        const card = h(
+          "section",
+          { class: "card chart-card", "aria-label": k },
+          h("div", { class: "card-head" }, h("h2", { text: k })),
+        );
         this.grid.append(card);
         const prob = k.startsWith("D(") || k.startsWith("acc/");
         const chart = new LineChart(card, {

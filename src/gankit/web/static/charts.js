@@ -163,7 +163,7 @@
       });
       this.canvas.setAttribute(
         "aria-label",
-        `${this.opts.title || "Chart"}. ${parts.join("; ") || "No data yet"}.`
+        `${this.opts.title || "Chart"}. ${parts.join("; ") || "No data yet"}.`,
       );
     }
 
@@ -174,7 +174,10 @@
     }
 
     _bounds(vis) {
-      let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+      let x0 = Infinity,
+        x1 = -Infinity,
+        y0 = Infinity,
+        y1 = -Infinity;
       for (const s of vis) {
         for (let i = 0; i < s.xs.length; i++) {
           const y = s.ys[i];
@@ -233,8 +236,12 @@
       }
       const yt = ticks(b.y0, b.y1, Math.max(2, Math.floor(hgt / 45)));
       const labelW = Math.max(...yt.map((v) => ctx.measureText(fmt(v)).width));
-      const L = Math.ceil(labelW) + 12, R = 12, T = 8, B = 22;
-      const pw = w - L - R, ph = hgt - T - B;
+      const L = Math.ceil(labelW) + 12,
+        R = 12,
+        T = 8,
+        B = 22;
+      const pw = w - L - R,
+        ph = hgt - T - B;
       const X = (x) => L + ((x - b.x0) / (b.x1 - b.x0)) * pw;
       const Y = (y) => T + (1 - (y - b.y0) / (b.y1 - b.y0)) * ph;
       this.layout = { L, R, T, B, pw, ph, X, Y, b };
@@ -276,11 +283,6 @@
         ctx.lineTo(L + pw, y);
         ctx.stroke();
         ctx.restore();
-        if (r.label) {
-          ctx.textAlign = "right";
-          ctx.textBaseline = "bottom";
-          ctx.fillText(r.label, L + pw - 2, y - 2);
-        }
       }
 
       // series: raw (faint, when smoothing) then smoothed
@@ -294,6 +296,23 @@
       }
       ctx.restore();
 
+      // reference-line labels above the curves
+      ctx.fillStyle = muted;
+      for (const r of this.opts.refLines) {
+        const y = Math.round(Y(r.y)) + 0.5;
+        if (r.label) {
+          ctx.textAlign = "right";
+          ctx.textBaseline = "bottom";
+          const tw = ctx.measureText(r.label).width;
+          ctx.save();
+          ctx.globalAlpha = 0.85;
+          ctx.fillStyle = cssVar("--card", "#fff");
+          ctx.fillRect(L + pw - tw - 6, y - 15, tw + 6, 13);
+          ctx.restore();
+          ctx.fillText(r.label, L + pw - 3, y - 2);
+        }
+      }
+
       if (this.hover !== null) this._drawHover(ctx, vis);
     }
 
@@ -306,22 +325,21 @@
       ctx.lineJoin = "round";
       if (dashed) ctx.setLineDash([6, 3]);
       ctx.beginPath();
-      let pen = false;
-      let count = 0;
-      for (let i = 0; i < xs.length; i++) {
-        const y = ys[i];
+      const lonely = []; // points with a gap on both sides: drawn as dots
+      let run = 0;
+      for (let i = 0; i <= xs.length; i++) {
+        const y = i < xs.length ? ys[i] : null;
         if (y === null || !Number.isFinite(y)) {
-          pen = false;
+          if (run === 1) lonely.push(i - 1);
+          run = 0;
           continue;
         }
-        if (pen) ctx.lineTo(X(xs[i]), Y(y));
+        if (run) ctx.lineTo(X(xs[i]), Y(y));
         else ctx.moveTo(X(xs[i]), Y(y));
-        pen = true;
-        count += 1;
+        run += 1;
       }
       ctx.stroke();
-      if (count === 1) {
-        const i = ys.findIndex((y) => y !== null && Number.isFinite(y));
+      for (const i of lonely) {
         ctx.beginPath();
         ctx.arc(X(xs[i]), Y(ys[i]), 2.5, 0, 2 * Math.PI);
         ctx.fill();

@@ -1,0 +1,208 @@
+"""InfoGAN: G(z, c) with latent codes c that a Q head must recover from G's samples.
+
+Paper: Chen et al. 2016, "InfoGAN: Interpretable Representation Learning by Information
+Maximizing Generative Adversarial Nets". Reference implementation: openai/InfoGAN
+(``infogan/algos/infogan_trainer.py``); the PyTorch layout (Q head on D's shared body, Q trained
+with G) follows the paper's Section 5 and common PyTorch ports.
+
+G's input is ``[z, one_hot(c_cat), c_cont]``: ``c_cat`` is a categorical code with ``n_cat``
+values drawn uniformly, ``c_cont`` holds ``n_cont`` continuous codes drawn from U(-1, 1). The Q
+head shares every layer of D except the last (D's features phi(x), (B, F)) and outputs the
+categorical logits and the continuous codes' means. The variational lower bound of the mutual
+information I(c; G(z, c)) is, up to the constant H(c),
+
+    L_I = E[ log Q(c_cat | x) ] + E[ log N(c_cont; mu(x), 1) ]
+
+and the G/Q phase minimises ``L_adv(G) - lambda_cat * E[log Q(c_cat|x)]
++ lambda_cont * 1/2 E[||c_cont - mu(x)||^2]`` (unit variance: the Gaussian log-likelihood is the
+halved squared error up to a constant). Phases: ``D`` (D's body and adversarial head), then
+``G`` (G and the Q head on the same fakes). D's body is shared but not trained by the
+information term, so ``G`` cannot make D's features easier to read by corrupting them.
+
+On MNIST the categorical code tends to pick out digit classes and the continuous codes
+rotation and stroke width (the paper's Figure 2).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from pydantic import Field, PositiveFloat
+from torch import nn
+
+from gankit import losses
+from gankit.data.base import DataInfo
+from gankit.errors import ConfigError
+from gankit.models.base import Family, Phase
+from gankit.models.blocks import d_step, loss_key
+from gankit.models.dcgan import DCGANConfig, check_images, make_discriminator, make_generator
+from gankit.registry import register_model
+
+
+class InfoGANConfig(DCGANConfig):
+    z_dim: int = Field(62, ge=1, le=4096, description="incompressible noise (paper: 62)")
+    n_cat: int = Field(10, ge=0, le=1000, description="values of the categorical code (0: none)")
+    n_cont: int = Field(2, ge=0, le=64, description="number of continuous codes in U(-1, 1)")
+    lambda_cat: float = Field(1.0, ge=0.0, description="weight of the categorical MI term")
+    lambda_cont: float = Field(0.1, ge=0.0, description="weight of the continuous MI term")
+    q_hidden: int = Field(128, ge=1, le=4096, description="width of the Q head's hidden layer")
+    lr: dict[str, PositiveFloat] = Field(default_factory=lambda: {"G": 1e-3, "D": 2e-4, "Q": 1e-3})
+
+
+class InfoGenerator(nn.Module):
+    """``G(z, c_cat, c_cont)``: a DCGAN generator on ``[z, one_hot(c_cat), c_cont]``."""
+
+    def __init__(self, cfg: InfoGANConfig, shape: tuple[int, ...]):
+        super().__init__()
+        self.n_cat = cfg.n_cat
+        width = cfg.z_dim + cfg.n_cat + cfg.n_cont
+        self.body = make_generator(cfg.model_copy(update={"z_dim": width}), shape)
+
+    def forward(
+        self, z: torch.Tensor, c_cat: torch.Tensor | None = None, c_cont: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        parts = [z]
+        if self.n_cat:
+            parts.append(F.one_hot(c_cat, self.n_cat).to(z.dtype))  # (B, n_cat)
+        if c_cont is not None and c_cont.shape[1]:
+            parts.append(c_cont)  # (B, n_cont)
+        return self.body(torch.cat(parts, dim=1))  # (B, C, H, W)
+
+
+class SharedDiscriminator(nn.Module):
+    """DCGAN's D split into the shared body ``phi`` (B, F) and the adversarial ``head``."""
+
+    def __init__(self, cfg: InfoGANConfig, shape: tuple[int, ...]):
+        super().__init__()
+        dcgan_d = make_discriminator(cfg, shape)
+        self.phi = dcgan_d.net[:-1]  # (B, F)
+        self.head = dcgan_d.net[-1]  # Linear(F, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.phi(x)).squeeze(1)  # (B,)
+
+
+class QHead(nn.Module):
+    """Q(c | x) from D's features: categorical logits (B, n_cat) and continuous means (B, n_cont)."""
+
+    def __init__(self, in_features: int, cfg: InfoGANConfig):
+        super().__init__()
+        self.n_cat = cfg.n_cat
+        self.net = nn.Sequential(
+            nn.Linear(in_features, cfg.q_hidden),
+            nn.BatchNorm1d(cfg.q_hidden),
+            nn.LeakyReLU(0.2),
+            nn.Linear(cfg.q_hidden, cfg.n_cat + cfg.n_cont),
+        )
+
+    def forward(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        out = self.net(h)  # (B, n_cat + n_cont)
+        return out[:, : self.n_cat], out[:, self.n_cat :]
+
+
+def sample_codes(
+    cfg: InfoGANConfig, n: int, generator: torch.Generator | None = None
+) -> dict[str, torch.Tensor]:
+    """Uniform categorical indices (n,) and U(-1, 1) continuous codes (n, n_cont)."""
+    c_cat = torch.randint(max(cfg.n_cat, 1), (n,), generator=generator)
+    c_cont = torch.rand(n, cfg.n_cont, generator=generator) * 2 - 1
+    return {"c_cat": c_cat, "c_cont": c_cont}
+
+
+@register_model("infogan")
+class InfoGAN(Family):
+    """InfoGAN on DCGAN networks: categorical + continuous codes, Q head on D's body."""
+
+    name = "infogan"
+    Config = InfoGANConfig
+
+    @classmethod
+    def build_generator(cls, cfg: InfoGANConfig, info: DataInfo) -> nn.Module:
+        check_images(info, "infogan")
+        if cfg.pack != 1 or cfg.diffaugment:
+            raise ConfigError(
+                "infogan does not support model.pack or model.diffaugment (Q reads codes from "
+                "the same D features that judge the sample)"
+            )
+        if cfg.n_cat + cfg.n_cont == 0:
+            raise ConfigError("infogan needs at least one code: set model.n_cat or model.n_cont")
+        return InfoGenerator(cfg, info.shape)
+
+    def build(self, cfg: InfoGANConfig, info: DataInfo) -> dict[str, nn.Module]:
+        G = self.build_generator(cfg, info)
+        D = SharedDiscriminator(cfg, info.shape)
+        return {"G": G, "D": D, "Q": QHead(D.head.in_features, cfg)}
+
+    def phases(self) -> list[Phase]:
+        return [
+            Phase("D", ("D",), repeats=self.cfg.n_critic),
+            Phase("G", ("G", "Q"), new_batch=False),  # Q is trained with G (Chen et al. 2016)
+        ]
+
+    @classmethod
+    def latent(cls, cfg, info, n, generator=None):
+        z = torch.randn(n, cfg.z_dim, generator=generator)
+        return {"z": z, **sample_codes(cfg, n, generator)}
+
+    @classmethod
+    def traversal(
+        cls,
+        cfg: InfoGANConfig,
+        info: DataInfo,
+        code: str,
+        rows: int,
+        cols: int | None = None,
+        generator: torch.Generator | None = None,
+    ) -> dict[str, torch.Tensor]:
+        """Inputs for a grid, row-major: each row one z (and other codes), each column one value
+        of ``code``. ``cat`` sweeps the n_cat categorical values; ``cK`` (c1, c2, ...) sweeps
+        continuous code K over [-2, 2] in ``cols`` (default 10) steps, past the training range
+        [-1, 1] as in the paper's Figure 2."""
+        is_cat = code == "cat" and cfg.n_cat > 0
+        is_cont = code[:1] == "c" and code[1:].isdigit() and 1 <= int(code[1:]) <= cfg.n_cont
+        if not (is_cat or is_cont):
+            allowed = (["cat"] if cfg.n_cat else []) + [f"c{i + 1}" for i in range(cfg.n_cont)]
+            raise ConfigError(f"unknown code {code!r} to traverse; allowed: {', '.join(allowed)}")
+        cols = cols or (cfg.n_cat if is_cat else 10)
+        base = cls.latent(cfg, info, rows, generator)
+        inputs = {k: v.repeat_interleave(cols, dim=0) for k, v in base.items()}  # rows*cols first
+        if is_cat:
+            inputs["c_cat"] = (torch.arange(cols) % cfg.n_cat).repeat(rows)  # (rows*cols,)
+        else:
+            inputs["c_cont"][:, int(code[1:]) - 1] = torch.linspace(-2, 2, cols).repeat(rows)
+        return inputs
+
+    def step(self, phase, batch):
+        inputs = self.noise_like(batch)
+        fake = self.G(**inputs)
+        D = self.nets["D"]
+        if phase == "D":
+            return d_step(D, self.cfg, batch["real"], fake)
+        h = D.phi(fake)  # (B, F): shared features of the fakes, for D's head and for Q
+        loss = losses.G_LOSSES[loss_key(self.cfg)](D.head(h).squeeze(1))
+        logs = {"loss/G": loss.detach()}
+        cat_logits, cont_mu = self.nets["Q"](h)
+        if self.cfg.n_cat:
+            # -E[log Q(c_cat | x)]: cross-entropy of Q's prediction against the drawn code
+            loss_cat = F.cross_entropy(cat_logits, inputs["c_cat"])
+            loss = loss + self.cfg.lambda_cat * loss_cat
+            logs["loss/Q_cat"] = loss_cat.detach()
+            logs["acc/Q_cat"] = (cat_logits.argmax(1) == inputs["c_cat"]).float().mean()
+        if self.cfg.n_cont:
+            # -E[log N(c; mu, 1)] = 1/2 E||c - mu||^2 + const
+            loss_cont = 0.5 * (cont_mu - inputs["c_cont"]).pow(2).sum(1).mean()
+            loss = loss + self.cfg.lambda_cont * loss_cont
+            logs["loss/Q_cont"] = loss_cont.detach()
+        return loss, logs
+
+    @torch.no_grad()
+    def predict_codes(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Q's categorical prediction (B,) and continuous means (B, n_cont) for images in [-1, 1]."""
+        D, Q = self.nets["D"], self.nets["Q"]
+        was = D.training, Q.training
+        D.eval(), Q.eval()
+        try:
+            cat_logits, cont_mu = Q(D.phi(x))
+        finally:
+            D.train(was[0]), Q.train(was[1])
+        return cat_logits.argmax(1), cont_mu
