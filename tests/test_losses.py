@@ -19,9 +19,10 @@ def sig(x):
 
 def test_minimax_and_nonsaturating():
     # -mean(log D(x)) - mean(log(1 - D(G(z))))
-    expect_d = -(math.log(sig(2)) + math.log(sig(-1))) / 2 - (
-        math.log(1 - sig(0.5)) + math.log(1 - sig(-3))
-    ) / 2
+    expect_d = (
+        -(math.log(sig(2)) + math.log(sig(-1))) / 2
+        - (math.log(1 - sig(0.5)) + math.log(1 - sig(-3))) / 2
+    )
     assert losses.d_minimax(real, fake).item() == pytest.approx(expect_d, rel=1e-6)
     assert losses.d_nonsaturating(real, fake).item() == pytest.approx(expect_d, rel=1e-6)
     expect_g_mm = (math.log(1 - sig(0.5)) + math.log(1 - sig(-3))) / 2

@@ -24,7 +24,11 @@ def test_default_train_command_end_to_end(tmp_path):
     env = {**os.environ, "GANKIT_RUNS_DIR": str(tmp_path / "runs"), "OMP_NUM_THREADS": "1"}
     res = subprocess.run(
         ["bash", str(ROOT / "scripts" / "train.sh"), "--steps", "4", "-q"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert res.returncode == 0, res.stderr[-2000:]
     (run_dir,) = (tmp_path / "runs").iterdir()

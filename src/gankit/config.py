@@ -37,7 +37,10 @@ class TrainConfig(BaseModel):
     keep_checkpoints: int = Field(3, ge=1)
     grid_size: int = Field(64, ge=1, le=1024, description="samples in each grid (fixed noise)")
     eval_every: int | None = Field(None, ge=1, description="evaluate metrics every K steps")
-    eval_metric: str | None = Field(None, description="metric that picks the best checkpoint")
+    eval_metrics: list[str] | None = Field(
+        None, description="metrics to compute (default: fid + classifier score, or toy modes + JSD)"
+    )
+    eval_metric: str | None = Field(None, description="number that picks the best checkpoint")
     eval_n: int = Field(2000, ge=10, description="samples per evaluation")
     early_stop: int | None = Field(
         None, ge=1, description="stop after this many evaluations without improvement"

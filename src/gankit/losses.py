@@ -9,6 +9,7 @@ non-saturating pair and the WGAN-GP reference code for the penalty.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
@@ -124,4 +125,5 @@ def equilibrium_stats(real: torch.Tensor, fake: torch.Tensor, loss: str) -> dict
             # V(D, G) = E[log D(x)] + E[log(1 - D(G(z)))]; at the optimal D, V = -log 4 + 2 JSD.
             v = (-F.softplus(-real)).mean() + (-F.softplus(fake)).mean()
             stats["V(D,G)"] = v.item()
+            stats["JSD_D"] = (v.item() + math.log(4.0)) / 2  # lower bound unless D is optimal
         return stats

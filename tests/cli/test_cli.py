@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 from PIL import Image
+from tests.conftest import TINY_DCGAN
 
 import gankit
-from tests.conftest import TINY_DCGAN
 
 
 def _one_error_line(res) -> str:
@@ -78,7 +78,9 @@ def test_dry_run_prints_config_and_writes_nothing(run_gankit, tmp_path):
 
 
 def test_config_file_and_overrides(run_gankit, tmp_path):
-    (tmp_path / "c.toml").write_text('family = "mlp-gan"\n[data]\nname = "ring"\n[train]\nsteps = 9\n')
+    (tmp_path / "c.toml").write_text(
+        'family = "mlp-gan"\n[data]\nname = "ring"\n[train]\nsteps = 9\n'
+    )
     res = run_gankit("train", "--config", "c.toml", "--set", "train.steps=11", "--dry-run")
     cfg = json.loads(res.stdout[res.stdout.index("{") :])
     assert cfg["family"] == "mlp-gan" and cfg["train"]["steps"] == 11
@@ -111,8 +113,17 @@ def test_train_sample_list_load(run_gankit, tmp_path):
 
 def test_toy_run_writes_scatter_and_points(run_gankit, tmp_path):
     res = run_gankit(
-        "train", "mlp-gan", "--data", "ring", "--steps", "20", "-q",
-        "--set", "train.sample_every=10", "--set", "train.log_every=10",
+        "train",
+        "mlp-gan",
+        "--data",
+        "ring",
+        "--steps",
+        "20",
+        "-q",
+        "--set",
+        "train.sample_every=10",
+        "--set",
+        "train.log_every=10",
     )
     assert res.returncode == 0, res.stderr
     run_dir = next((tmp_path / "runs").iterdir())

@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 import torch
-
 from tests.conftest import TINY_DCGAN
+
 from gankit.train import checkpoint as ckpt
 
 
@@ -55,7 +55,9 @@ def test_resume_equals_uninterrupted(run_gankit, tmp_path):
     _assert_same_state(_final_state(straight_dir, 2 * n), _final_state(half_dir, 2 * n))
     # The fixed noise bank gives identical sample grids, byte for byte.
     name = f"step_{2 * n:09d}.png"
-    assert (straight_dir / "samples" / name).read_bytes() == (half_dir / "samples" / name).read_bytes()
+    assert (straight_dir / "samples" / name).read_bytes() == (
+        half_dir / "samples" / name
+    ).read_bytes()
     # The resumed run's stats read like one uninterrupted run: steps strictly increasing.
     steps = [json.loads(l)["step"] for l in (half_dir / "stats.jsonl").read_text().splitlines()]
     assert steps == sorted(set(steps)) and steps[-1] == 2 * n

@@ -133,7 +133,7 @@ def make_synthetic_run(runs_dir: Path) -> None:
     text = "".join(json.dumps(r, allow_nan=True) + "\n" for r in lines)
     (run_dir / "stats.jsonl").write_text(text + '{"step": 40, "loss/D"')  # torn last line
     metrics = [
-        {"step": 10, "fid": 12.5, "fid/higher_is_better": False},
+        {"step": 10, "time": 1.7e9, "fid": 12.5, "better": {"fid": "lower"}, "results": []},
         {"step": 20, "name": "recall", "value": 0.25, "metric": "precision-recall"},
         {"no_step": 1},
     ]

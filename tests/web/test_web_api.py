@@ -273,3 +273,47 @@ def test_static_files_load_nothing_from_outside(name):
     text = text.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert "http://" not in text and "https://" not in text and "//cdn" not in text
     assert "@import" not in text and "url(" not in text
+
+
+@pytest.mark.parametrize("family", ["infogan", "cgan"])
+def test_real_code_and_label_families(server_factory, tmp_path, family):
+    """The families that landed: InfoGAN's index + continuous codes, cGAN's class label."""
+    import torch
+
+    from gankit.data.base import DataInfo
+    from gankit.generator import export_generator
+    from gankit.registry import MODELS
+
+    if family not in MODELS:
+        pytest.skip(f"no {family} family in this tree")
+    F = MODELS.get(family)
+    cfg = F.Config(z_dim=8, g_channels=8, d_channels=8)
+    info = DataInfo(name="digits", kind="images", shape=(1, 8, 8), num_classes=10)
+    run = tmp_path / f"00000-{family}"
+    torch.manual_seed(0)
+    export_generator(run / "generator", family, cfg.model_dump(mode="json"), info,
+                     F.build_generator(cfg, info), step=1)  # fmt: skip
+    (run / "config.json").write_text(json.dumps({"family": family, "data": {"name": "digits"}}))
+    srv = server_factory(tmp_path)
+    with srv.client() as c:
+        g = c.get(f"/api/runs/00000-{family}").json()["generator"]
+        url = f"/api/runs/00000-{family}/generate"
+        if family == "infogan":
+            codes = {k["name"]: k for k in g["codes"]}
+            assert codes["c_cat"]["kind"] == "categorical" and codes["c_cat"]["size"] == 10
+            assert codes["c_cont"]["kind"] == "continuous" and codes["c_cont"]["size"] == 2
+            three = [0.0] * 10
+            three[3] = 1.0
+            picks = [
+                c.post(url, json={"n": 4, "codes": {"c_cat": three, "c_cont": [v, -v]}})
+                for v in (-1.5, 1.5)
+            ]
+            assert [r.status_code for r in picks] == [200, 200]
+            assert picks[0].content != picks[1].content
+        else:
+            assert g["conditional"] and g["num_classes"] == 10 and g["codes"] == []
+            r = c.post(url, json={"n": 10, "label": 7})
+            assert r.status_code == 200
+            assert c.post(url, json={"n": 10, "label": 10}).status_code == 422
+        r = c.post(f"/api/runs/00000-{family}/interpolate", json={"rows": 2, "steps": 4})
+        assert r.status_code == 200

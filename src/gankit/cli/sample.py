@@ -72,7 +72,7 @@ def sample(
         atomic_write_bytes(grid, png_bytes(image_grid(x, nrow=cols)))
         console.print(f"wrote a {rows} x {cols} traversal of code {traverse!r} to {grid} and {out}")
         return
-    chunks, labels = []
+    chunks, labels = [], []
     for i in range(0, n, 1024):
         m = min(1024, n - i)
         lab = G.labels(m, label, None) if G.conditional else None

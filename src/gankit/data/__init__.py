@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gankit.data.base import ArrayDataset, BatchSampler, DataConfig, DataInfo, to_uint8
+from gankit.data.base import (
+    ArrayDataset,
+    BatchSampler,
+    DataConfig,
+    DataInfo,
+    split_holdout,
+    to_uint8,
+)
 from gankit.registry import DATASETS
 
 # Importing a loader module registers its datasets.
@@ -33,6 +40,7 @@ __all__ = [
     "DataConfig",
     "DataInfo",
     "load_dataset",
+    "split_holdout",
     "data_config_from_arg",
     "to_uint8",
 ]

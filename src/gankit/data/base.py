@@ -24,6 +24,9 @@ class DataConfig(BaseModel):
     channels: Literal[1, 3] | None = Field(None, description="1 = grayscale, 3 = RGB, None = auto")
     limit: int | None = Field(None, ge=1, description="use only the first N samples")
     download: bool = Field(False, description="download missing files (with checksums)")
+    holdout: int = Field(
+        0, ge=0, description="samples held out of training (evaluation baseline, memorisation)"
+    )
 
 
 class DataInfo(BaseModel):
@@ -116,3 +119,22 @@ class BatchSampler:
 
     def load_state_dict(self, state: dict) -> None:
         self.epoch, self.position, self._perm = int(state["epoch"]), int(state["position"]), None
+
+
+def split_holdout(
+    ds: ArrayDataset, n: int, seed: int = 0
+) -> tuple[ArrayDataset, ArrayDataset | None]:
+    """(train, held-out): ``n`` samples chosen by a fixed seed never reach the trainer."""
+    if n <= 0:
+        return ds, None
+    if n >= len(ds):
+        from gankit.errors import DataError
+
+        raise DataError(f"data.holdout={n} leaves nothing to train on ({len(ds)} samples)")
+    perm = torch.randperm(len(ds), generator=torch.Generator().manual_seed(10_007 + seed))
+    held, train = perm[:n].sort().values, perm[n:].sort().values
+
+    def part(idx: torch.Tensor) -> ArrayDataset:
+        return ArrayDataset(ds.x[idx], None if ds.y is None else ds.y[idx], ds.info)
+
+    return part(train), part(held)

@@ -25,7 +25,7 @@ import torch
 
 import gankit
 from gankit.config import RunConfig, validate
-from gankit.data import BatchSampler, load_dataset, to_uint8
+from gankit.data import BatchSampler, load_dataset, split_holdout, to_uint8
 from gankit.data.base import ArrayDataset
 from gankit.errors import ConfigError
 from gankit.generator import export_generator
@@ -102,7 +102,7 @@ class Trainer:
         run_dir: Path | None = None,
         dataset: ArrayDataset | None = None,
         progress: bool = True,
-        evaluator: Callable[[Trainer], dict[str, float]] | None = None,
+        evaluator: Callable[[Trainer], list] | None = None,
     ) -> None:
         self.cfg, self.tc = cfg, cfg.train
         self.device = resolve_device(self.tc.device)
@@ -112,6 +112,10 @@ class Trainer:
             torch.cuda.set_device(self.device)
         self.run_dir = run_dir if self.dist.main else None
         self.show_progress = progress and self.dist.main
+        if evaluator is None and self.tc.eval_every:
+            from gankit.train.evaluation import TrainingEvaluator
+
+            evaluator = TrainingEvaluator(self.tc.eval_metrics, self.tc.eval_n, self.tc.seed)
         self.evaluator = evaluator
         if self.tc.threads:
             torch.set_num_threads(self.tc.threads)
@@ -120,7 +124,8 @@ class Trainer:
 
         # Seeds: the same on every rank for the networks; per rank for the noise.
         torch.manual_seed(self.tc.seed)
-        self.data = dataset if dataset is not None else load_dataset(cfg.data, self.tc.seed)
+        full = dataset if dataset is not None else load_dataset(cfg.data, self.tc.seed)
+        self.data, self.heldout = split_holdout(full, cfg.data.holdout, self.tc.seed)
         self.family = build_family(cfg, self.data.info)
         self.family.nets.to(self.device)
         for net in self.family.nets.values():
@@ -345,13 +350,11 @@ class Trainer:
 
     def _toy_divergence(self) -> dict[str, float]:
         """JSD between real and generated 2-D histograms (the quantity the minimax game lowers)."""
-        try:
-            from gankit.metrics.divergence import histogram_jsd
-        except ImportError:
-            return {}
+        from gankit.metrics.divergence import histogram_divergences
+
         fake = self.generate(self.noise_bank).float().cpu().numpy()
         real = self.data.x[: len(fake)].numpy()
-        return {"JSD": float(histogram_jsd(real, fake))}
+        return {"JSD": histogram_divergences(real, fake)["jsd"]}
 
     def _bar_fields(self, r: dict[str, Any]) -> dict[str, str]:
         def f(key: str) -> str:
@@ -462,19 +465,17 @@ class Trainer:
 
     def _evaluate(self) -> bool:
         """Run the evaluator, track the best checkpoint; True when early stopping triggers."""
-        results = self.evaluator(self)
-        if not self.run_dir:
-            return False
-        append_jsonl(self.run_dir / "metrics.jsonl", {"step": self.step, **results})
+        from gankit.train.evaluation import flat_record, write_metrics
+
+        record = flat_record(self.step, self.evaluator(self), "train")
+        if self.run_dir:
+            write_metrics(self.run_dir, record)
         key = self.tc.eval_metric
-        if not key or key not in results:
+        if not key or record.get(key) is None:
             return False
-        value = results[key]
-        higher_better = results.get(f"{key}/higher_is_better", False)
-        better = not self.best or (
-            value > self.best["value"] if higher_better else value < self.best["value"]
-        )
-        if better:
+        value, higher = record[key], record["better"].get(key) == "higher"
+        best = self.best.get("value")
+        if best is None or (value > best if higher else value < best):
             self.best = {"metric": key, "value": value, "step": self.step}
             self.evals_since_best = 0
             self.save(best=True)

@@ -93,7 +93,10 @@ class LatentInput(BaseModel):
     """A generator input other than the noise ``z``: a code the user can set with sliders."""
 
     name: str
-    size: int = Field(description="values per sample")
+    size: int = Field(
+        description="values a request gives for it: one per dimension (continuous), "
+        "or one per category as a one-hot list (categorical)"
+    )
     kind: Literal["continuous", "categorical"]
     low: float
     high: float
@@ -377,10 +380,11 @@ class RunStore:
 
 
 def metric_values(record: dict[str, Any]) -> dict[str, float | None]:
-    """A metrics.jsonl record: flat ``{step, fid: 12.3, ...}``, or one result ``{name, value}``."""
+    """A metrics.jsonl record: flat ``{step, time, fid: 12.3, ...}`` (``gankit.train.evaluation``
+    writes these, with the full results beside them), or one result ``{name, value}``."""
     if isinstance(record.get("name"), str) and "value" in record:
         return {record["name"]: finite(record["value"])}
-    return numbers(record)
+    return numbers(record, skip=("step", "time"))  # time: when it was evaluated (unix)
 
 
 def health_events(stats: list[dict[str, Any]]) -> list[HealthEvent]:
@@ -406,6 +410,9 @@ def columns(records: list[dict[str, Any]], values_of=numbers) -> tuple[list[int]
 
 
 # -- generators -----------------------------------------------------------------------------------
+PROBE = 2048  # samples drawn once to see what each latent input looks like
+
+
 def is_one_hot(t: torch.Tensor) -> bool:
     flat = t.reshape(t.shape[0], -1)
     return (
@@ -415,26 +422,39 @@ def is_one_hot(t: torch.Tensor) -> bool:
     )
 
 
+def describe_code(name: str, t: torch.Tensor) -> LatentInput | None:
+    """What a slider needs to know about a latent input other than z, seen from samples of it.
+
+    Integer inputs of one value per sample are category indices (InfoGAN's ``c_cat``: (N,));
+    one-hot float rows are categories too; any other float input is a continuous code.
+    """
+    per_sample = int(np.prod(t.shape[1:]))
+    if not t.is_floating_point():
+        if per_sample != 1 or int(t.min()) < 0:
+            return None
+        categories = int(t.max()) + 1
+        if categories < 2:
+            return None  # a single category: nothing to choose
+        return LatentInput(name=name, size=categories, kind="categorical", low=0, high=1)
+    if per_sample == 0:
+        return None
+    if is_one_hot(t):
+        return LatentInput(name=name, size=per_sample, kind="categorical", low=0, high=1)
+    return LatentInput(
+        name=name, size=per_sample, kind="continuous", low=-CODE_RANGE, high=CODE_RANGE
+    )
+
+
 class LoadedGenerator:
     def __init__(self, run_dir: Path, stamp: tuple) -> None:
         self.stamp = stamp
         self.g = gankit.load(run_dir)
-        probe = self.g.latent(4, seed=0)
-        self.codes = []
-        for name, t in probe.items():
-            if name == "z" or not t.is_floating_point():
-                continue
-            size = int(np.prod(t.shape[1:]))
-            if is_one_hot(t):
-                self.codes.append(
-                    LatentInput(name=name, size=size, kind="categorical", low=0, high=1)
-                )
-            else:
-                self.codes.append(
-                    LatentInput(
-                        name=name, size=size, kind="continuous", low=-CODE_RANGE, high=CODE_RANGE
-                    )
-                )
+        probe = self.g.latent(PROBE, seed=0)
+        self.codes = [
+            code
+            for name, t in probe.items()
+            if name != "z" and (code := describe_code(name, t)) is not None
+        ]
         z = probe.get("z")
         info = self.g.info
         self.out = GeneratorOut(
@@ -512,9 +532,11 @@ def prepare_inputs(
                 "codes", f"code {name!r} values must lie in [{spec.low}, {spec.high}]", values
             )
         t = inputs[name]
-        inputs[name] = (
-            torch.tensor(values, dtype=t.dtype).view(1, *t.shape[1:]).expand_as(t).clone()
-        )
+        if t.is_floating_point():
+            value = torch.tensor(values, dtype=t.dtype).view(1, *t.shape[1:])
+            inputs[name] = value.expand_as(t).clone()
+        else:  # a category index per sample, chosen by the one-hot list
+            inputs[name] = torch.full_like(t, int(np.argmax(values)))
     if g.conditional:
         k = g.info.num_classes
         if label is not None and not 0 <= label < k:

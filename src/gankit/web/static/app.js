@@ -11,7 +11,7 @@ const COLORS = {
   "loss/G": "#1c7ed6",
   "D(x)": "#2f9e44",
   "D(G(z))": "#ae3ec9",
-  "acc/D": "#343a40",
+  "acc/D": "#f08c00",
   "acc/D_real": "#2f9e44",
   "acc/D_fake": "#ae3ec9",
   JSD: "#0c8599",
@@ -822,7 +822,9 @@ class TrainingPanel {
         ),
       ),
     );
-    this.addChart("losses", "Losses", ["loss/D", "loss/G"], {});
+    this.addChart("losses", "Losses", ["loss/D", "loss/G"], {
+      note: "What D and G each minimise. Neither should run away or collapse to 0.",
+    });
     this.addChart("outputs", "D(x) and D(G(z))", ["D(x)", "D(G(z))"], {
       refLines: [{ y: 0.5, label: "equilibrium 0.5" }],
       yMin: 0,
@@ -834,6 +836,7 @@ class TrainingPanel {
       yMin: 0,
       yMax: 1,
       hidden: ["acc/D_real", "acc/D_fake"],
+      note: "How often D tells real from generated; near 1 for long, G learns little.",
     });
     this.renderHealth();
   }
@@ -887,7 +890,10 @@ class TrainingPanel {
     // every other logged scalar, one at a time
     const others = keys.filter((k) => !SHOWN.has(k) && !BOOKKEEPING.has(k)).sort();
     if (others.length && !this.charts.other) {
-      this.addChart("other", "More scalars", [], { extra: this.otherSelect });
+      this.addChart("other", "More scalars", [], {
+        extra: this.otherSelect,
+        note: "Any other value the trainer logs.",
+      });
     }
     const current = [...this.otherSelect.options].map((o) => o.value).join("|");
     if (current !== others.join("|")) {

@@ -269,7 +269,8 @@
         ctx.moveTo(x, T + ph);
         ctx.lineTo(x, T + ph + 4);
         ctx.stroke();
-        ctx.fillText(fmt(v), x, T + ph + 6);
+        const half = ctx.measureText(fmt(v)).width / 2;
+        ctx.fillText(fmt(v), Math.min(Math.max(x, half), w - half - 1), T + ph + 6);
       }
 
       // reference lines (the 0.5 equilibrium of D's outputs)

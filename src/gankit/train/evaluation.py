@@ -1,0 +1,176 @@
+"""Evaluating runs and sample files with ``gankit.metrics``: the code behind ``gankit eval`` and
+``--eval-every``. Generated samples are compared with the run's own training data; samples held
+out of training (``data.holdout``) are the baseline for the memorisation check."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from gankit.config import RunConfig
+from gankit.data import DataConfig, load_dataset, split_holdout, to_uint8
+from gankit.data.base import ArrayDataset
+from gankit.errors import DataError
+from gankit.metrics.evaluate import Result, evaluate
+
+# Metrics computed during training when none are named: cheap ones that fit the data.
+TRAINING_METRICS = {"images": ["fid", "inception-score"], "points": ["modes", "jsd"]}
+
+
+def _subset(ds: ArrayDataset, n: int, seed: int) -> ArrayDataset:
+    if n >= len(ds):
+        return ds
+    idx = torch.randperm(len(ds), generator=torch.Generator().manual_seed(seed))[:n]
+    return ArrayDataset(ds.x[idx], None if ds.y is None else ds.y[idx], ds.info)
+
+
+def _as_numpy_samples(x: torch.Tensor, kind: str) -> np.ndarray:
+    return (to_uint8(x) if kind == "images" else x.float().cpu()).numpy()
+
+
+def flat_record(step: int | None, results: list[Result], source: str) -> dict[str, Any]:
+    """One metrics.jsonl line: flat ``name: value`` pairs for charts, full results beside them."""
+    rec: dict[str, Any] = {"step": step, "time": time.time(), "source": source}
+    for r in results:
+        if r.value is not None:
+            rec[r.name] = r.value
+    rec["better"] = {r.name: r.better for r in results}
+    rec["results"] = [r.to_dict() for r in results]
+    return rec
+
+
+def evaluate_samples(
+    fake: np.ndarray,
+    fake_labels: np.ndarray | None,
+    data: ArrayDataset,
+    heldout: ArrayDataset | None,
+    metrics: list[str] | None,
+    seed: int = 0,
+    reference: str = "train",
+    **kw: Any,
+) -> list[Result]:
+    """Compare ``fake`` with up to len(fake) training samples; memorisation against held-out."""
+    ref = _subset(data, max(len(fake), 2), seed)
+    real = ref.x.numpy()
+    results = evaluate(
+        fake,
+        real,
+        metrics,
+        info=data.info,
+        fake_labels=fake_labels,
+        real_labels=None if ref.y is None else ref.y.numpy(),
+        reference=f"{reference}:{data.info.name} n={len(real)}",
+        seed=seed,
+        **kw,
+    )
+    names = {r.metric for r in results}
+    if heldout is not None and data.info.kind == "images" and "memorization" not in names:
+        if metrics is None or "memorization" in metrics:
+            results += evaluate(
+                fake,
+                heldout.x.numpy(),
+                ["memorization"],
+                info=data.info,
+                train=data.x.numpy(),
+                reference=f"holdout:{data.info.name} n={len(heldout)}",
+                seed=seed,
+            )
+    return results
+
+
+def load_run_data(cfg: RunConfig) -> tuple[ArrayDataset, ArrayDataset | None]:
+    return split_holdout(load_dataset(cfg.data, cfg.train.seed), cfg.data.holdout, cfg.train.seed)
+
+
+def evaluate_run(
+    run_dir: Path,
+    metrics: list[str] | None = None,
+    n: int = 5000,
+    seed: int = 0,
+    samples: Path | None = None,
+    **kw: Any,
+) -> list[Result]:
+    """Evaluate a run's exported generator (or a sample file) against the run's data."""
+    from gankit.generator import load
+
+    cfg = RunConfig.model_validate_json((run_dir / "config.json").read_text())
+    data, heldout = load_run_data(cfg)
+    if samples is not None:
+        fake, labels = read_samples(samples)
+    else:
+        G = load(run_dir)
+        labels_t = G.labels(n, None, seed) if G.conditional else None
+        fake = torch.cat(
+            [
+                G.sample(
+                    min(1000, n - i),
+                    seed=seed * 1_000_003 + i,
+                    label=None if labels_t is None else labels_t[i : i + 1000],
+                )
+                for i in range(0, n, 1000)
+            ]
+        ).numpy()
+        labels = None if labels_t is None else labels_t.numpy()
+    return evaluate_samples(fake, labels, data, heldout, metrics, seed, **kw)
+
+
+def read_samples(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
+    """``images`` or ``points`` (and ``labels``) from a ``gankit sample`` .npz file."""
+    if not path.is_file():
+        raise DataError(f"sample file {str(path)!r} does not exist")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            key = "images" if "images" in z else "points" if "points" in z else None
+            if key is None:
+                raise DataError(
+                    f"sample file {str(path)!r} has neither 'images' nor 'points' "
+                    f"(found: {', '.join(z.files) or 'nothing'})"
+                )
+            return z[key], (z["labels"] if "labels" in z else None)
+    except (OSError, ValueError) as e:
+        raise DataError(f"sample file {str(path)!r} is not a readable .npz: {e}") from None
+
+
+def evaluate_dataset_samples(
+    samples: Path, data: DataConfig, metrics: list[str] | None, seed: int = 0, **kw: Any
+) -> list[Result]:
+    """``gankit eval samples.npz --data NAME``: compare a sample file with a dataset."""
+    fake, labels = read_samples(samples)
+    ds = load_dataset(data, seed)
+    return evaluate_samples(fake, labels, ds, None, metrics, seed, reference="data", **kw)
+
+
+class TrainingEvaluator:
+    """Called by the trainer every ``eval_every`` steps: samples from the current (EMA) generator."""
+
+    def __init__(self, metrics: list[str] | None, n: int, seed: int = 0) -> None:
+        self.metrics, self.n, self.seed = metrics, n, seed
+
+    def __call__(self, trainer) -> list[Result]:
+        info, fam = trainer.data.info, trainer.family
+        g = torch.Generator().manual_seed(self.seed + 777)  # the same noise at every evaluation
+        inputs = fam.latent(fam.cfg, info, self.n, generator=g)
+        labels = None
+        if fam.conditional:
+            labels = torch.arange(self.n) % max(info.num_classes, 1)
+            inputs["label"] = labels
+        fake = _as_numpy_samples(trainer.generate(inputs), info.kind)
+        metrics = self.metrics or TRAINING_METRICS[info.kind]
+        return evaluate_samples(
+            fake,
+            None if labels is None else labels.numpy(),
+            trainer.data,
+            trainer.heldout,
+            metrics,
+            self.seed,
+        )
+
+
+def write_metrics(run_dir: Path, record: dict[str, Any]) -> None:
+    with open(run_dir / "metrics.jsonl", "a") as f:
+        f.write(json.dumps(record) + "\n")

@@ -1,0 +1,91 @@
+"""`gankit eval`, evaluation during training (best checkpoint, early stop) and held-out data."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import torch
+
+from gankit.data import DataConfig, load_dataset, split_holdout
+from gankit.presets import resolve
+from gankit.train import checkpoint as ckpt
+from gankit.train.trainer import Trainer
+
+RING = ["mlp-gan", "--data", "ring", "--set", "model.hidden=[16,16]", "-q"]
+
+
+def test_holdout_is_disjoint_from_training_data():
+    ds = load_dataset(DataConfig(name="digits"))
+    train, held = split_holdout(ds, 100, seed=0)
+    assert len(train) == len(ds) - 100 and len(held) == 100
+    rows = {bytes(r) for r in ds.x.flatten(1).numpy()}
+    assert len(rows) > 1700  # digits are (almost) all distinct, so bytes identify samples
+    train_rows = {bytes(r) for r in train.x.flatten(1).numpy()}
+    held_rows = {bytes(r) for r in held.x.flatten(1).numpy()}
+    assert len(train_rows & held_rows) <= 2
+    cfg = resolve(family="dcgan", flags={"data": {"name": "digits", "holdout": 100}})
+    trainer = Trainer(cfg, progress=False)
+    assert len(trainer.data) == len(ds) - 100 and torch.equal(trainer.heldout.x, held.x)
+
+
+def test_eval_cli_on_a_run_and_on_a_sample_file(run_gankit, tmp_path):
+    assert run_gankit("train", *RING, "--steps", "20").returncode == 0
+    run_dir = next((tmp_path / "runs").iterdir())
+    res = run_gankit("eval", str(run_dir), "--n", "2500")
+    assert res.returncode == 0, res.stderr
+    assert "modes-covered" in res.stdout and "jsd" in res.stdout
+    rec = json.loads((run_dir / "metrics.jsonl").read_text().splitlines()[-1])
+    assert rec["source"] == "eval" and 0 <= rec["jsd"] <= np.log(2) + 1e-9
+    passport = rec["results"][0]["passport"]
+    assert passport["n_fake"] == 2500 and passport["gankit_version"]
+    # A sample file against a named dataset.
+    run_gankit("sample", str(run_dir), "--n", "2500", "--out", "s.npz")
+    res = run_gankit("eval", "s.npz", "--data", "ring", "--metrics", "modes")
+    assert res.returncode == 0, res.stderr
+    assert "modes-covered" in res.stdout and "jsd" not in res.stdout
+
+
+def test_eval_bad_input(run_gankit, tmp_path):
+    assert run_gankit("train", *RING, "--steps", "5").returncode == 0
+    run_dir = next((tmp_path / "runs").iterdir())
+    res = run_gankit("eval", str(run_dir), "--metrics", "fid,nosuch")
+    assert res.returncode == 2 and "unknown metric 'nosuch'" in res.stderr
+    res = run_gankit("eval", "missing.npz")
+    assert res.returncode == 2 and "--data" in res.stderr
+    (tmp_path / "bad.npz").write_bytes(b"not a zip")
+    res = run_gankit("eval", "bad.npz", "--data", "ring")
+    assert res.returncode == 2 and "bad.npz" in res.stderr
+    assert not (run_dir / "metrics.jsonl").exists()
+
+
+def test_eval_every_keeps_best_and_stops_early(tmp_path):
+    cfg = resolve(
+        family="mlp-gan",
+        flags={
+            "data": {"name": "ring"},
+            "model": {"hidden": [16, 16], "lr": {"G": 1e-9, "D": 1e-9}},  # learns nothing
+            "train": {
+                "steps": 100,
+                "batch_size": 32,
+                "eval_every": 5,
+                "eval_n": 500,
+                "eval_metric": "jsd",
+                "early_stop": 2,
+                "log_every": 5,
+            },
+        },
+    )
+    trainer = Trainer(cfg, progress=False)
+    trainer.run_dir = tmp_path
+    trainer.fit()
+    records = [json.loads(l) for l in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert trainer.step < 100, "early stopping did not trigger"
+    assert [r["step"] for r in records] == list(range(5, trainer.step + 1, 5))
+    best = ckpt.load_checkpoint(tmp_path / "checkpoints" / "best.pt")
+    best_info = json.loads(best["best"]) if best["best"] != "{}" else trainer.best
+    assert trainer.best["metric"] == "jsd"
+    assert trainer.best["value"] == min(r["jsd"] for r in records[: len(records)])
+    assert best["step"] == best_info["step"] == trainer.best["step"]
+    status = json.loads((tmp_path / "status.json").read_text())
+    assert status["state"] == "finished" and status.get("early_stopped") is True
