@@ -966,9 +966,10 @@ function numberField(label, attrs) {
 }
 
 class OutputImage {
-  constructor(alt, testid) {
+  constructor(alt, testid, pixelated = true) {
     this.url = null;
-    this.img = h("img", { class: "gen-img pixelated", alt, hidden: true, "data-testid": testid });
+    const cls = pixelated ? "gen-img pixelated" : "gen-img gen-plot";
+    this.img = h("img", { class: cls, alt, hidden: true, "data-testid": testid });
     this.caption = h("p", { class: "subtle", role: "status", "aria-live": "polite" });
     this.download = h("a", { class: "btn btn-small", text: "Download PNG", hidden: true });
     this.el = h("div", { class: "gen-output" }, this.img, this.caption);
@@ -1034,7 +1035,7 @@ class GeneratePanel {
     this.codeInputs = [];
     for (const code of g.codes) controls.push(this.codeControl(code));
 
-    this.out = new OutputImage("Generated samples", "generate-img");
+    this.out = new OutputImage("Generated samples", "generate-img", g.kind === "images");
     this.button = h("button", {
       type: "submit",
       class: "btn btn-primary",
