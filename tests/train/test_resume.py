@@ -141,3 +141,22 @@ def test_corrupt_latest_checkpoint_falls_back(run_gankit, tmp_path):
     assert res.returncode == 0, res.stderr
     assert "step_000000010.pt" in res.stderr and "corrupt" in res.stderr
     assert "resuming from" in res.stdout and "step_000000005.pt" in res.stdout
+
+
+def test_ctrl_c_saves_a_checkpoint_and_resume_finishes(run_gankit, tmp_path):
+    proc = _start(tmp_path, *TINY_DCGAN, "--steps", "100000", "-q", "--set", "train.log_every=2")
+    deadline = time.time() + 120
+    while time.time() < deadline and not list((tmp_path / "runs").glob("*/stats.jsonl")):
+        time.sleep(0.05)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err.decode()[-2000:]
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    status = json.loads((run_dir / "status.json").read_text())
+    assert status["state"] == "interrupted"
+    step = status["step"]
+    assert ckpt.list_checkpoints(run_dir / "checkpoints")[-1][0] == step
+    res = run_gankit("resume", str(run_dir), "--steps", str(step + 4), "-q")
+    assert res.returncode == 0, res.stderr
+    assert json.loads((run_dir / "status.json").read_text())["state"] == "finished"

@@ -52,7 +52,13 @@ def chromium_or_fail() -> str:
 
 
 @pytest.fixture
-def e2e_runs(runs_dir, tmp_path):
+def chromium() -> str:
+    """Checked first, so that a missing browser fails (or skips) before any training starts."""
+    return chromium_or_fail()
+
+
+@pytest.fixture
+def e2e_runs(chromium, runs_dir, tmp_path):
     """A folder with a finished image run and, after a moment, a live 2-D run being trained."""
     d = tmp_path / "runs"
     d.mkdir()
@@ -81,8 +87,7 @@ def e2e_runs(runs_dir, tmp_path):
 
 
 @pytest.mark.slow
-def test_dashboard_in_chromium(e2e_runs, tmp_path):
-    exe = chromium_or_fail()
+def test_dashboard_in_chromium(chromium, e2e_runs, tmp_path):
     from playwright.sync_api import sync_playwright
 
     shots = Path(os.environ.get("GANKIT_SCREENSHOTS") or tmp_path)
@@ -92,7 +97,7 @@ def test_dashboard_in_chromium(e2e_runs, tmp_path):
     console_errors: list[str] = []
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1440, "height": 1000})
             page.on("request", lambda r: requests.append(r.url))
             page.on("console", lambda m: m.type == "error" and console_errors.append(m.text))

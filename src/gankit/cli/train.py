@@ -100,7 +100,8 @@ def run(cfg, runs_dir: Path | None, progress: bool = True, resume_dir: Path | No
     """Load data, build the trainer, and only then create the run directory and train."""
     from gankit.cli.main import console
     from gankit.runs import new_run_dir, runs_dir_default
-    from gankit.train.trainer import Trainer, prepare_resume, write_config
+    from gankit.runs import truncate_jsonl
+    from gankit.train.trainer import Trainer, write_config
 
     trainer = Trainer(cfg, run_dir=None, progress=progress)
     if resume_dir is not None:
@@ -110,10 +111,9 @@ def run(cfg, runs_dir: Path | None, progress: bool = True, resume_dir: Path | No
             console.print(f"resuming from {path} (step {trainer.step})")
         else:
             console.print("no checkpoint yet: starting the run again from step 0")
-        if trainer.dist.main:
-            prepare_resume(run_dir) if trainer.step else (run_dir / "stats.jsonl").unlink(
-                missing_ok=True
-            )
+        if trainer.dist.main:  # drop what was logged after the checkpoint resumed from
+            for name in ("stats.jsonl", "metrics.jsonl"):
+                truncate_jsonl(run_dir / name, trainer.step)
     else:
         run_dir = (
             new_run_dir(runs_dir or runs_dir_default(), cfg.run_name())

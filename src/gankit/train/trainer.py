@@ -31,7 +31,7 @@ from gankit.errors import ConfigError
 from gankit.generator import export_generator
 from gankit.models.base import Family
 from gankit.registry import MODELS
-from gankit.runs import append_jsonl, truncate_jsonl, write_json, write_status
+from gankit.runs import append_jsonl, write_json, write_status
 from gankit.train import checkpoint as ckpt
 from gankit.train import distributed as ddp
 from gankit.train.ema import EMA
@@ -532,13 +532,6 @@ class Trainer:
     def _restore_signal_handlers(self) -> None:
         for s, h in getattr(self, "_old_handlers", {}).items():
             signal.signal(s, h)
-
-
-def prepare_resume(run_dir: Path) -> None:
-    """Drop stats logged after the checkpoint a resume starts from."""
-    ckpts = ckpt.list_checkpoints(run_dir / "checkpoints")
-    good = [s for s, p in ckpts if ckpt.verify(p) is None]
-    truncate_jsonl(run_dir / "stats.jsonl", good[-1] if good else 0)
 
 
 def write_config(run_dir: Path, cfg: RunConfig) -> None:
