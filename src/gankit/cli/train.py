@@ -99,8 +99,7 @@ def train(
 def run(cfg, runs_dir: Path | None, progress: bool = True, resume_dir: Path | None = None):
     """Load data, build the trainer, and only then create the run directory and train."""
     from gankit.cli.main import console
-    from gankit.runs import new_run_dir, runs_dir_default
-    from gankit.runs import truncate_jsonl
+    from gankit.runs import new_run_dir, runs_dir_default, truncate_jsonl
     from gankit.train.trainer import Trainer, write_config
 
     trainer = Trainer(cfg, run_dir=None, progress=progress)
