@@ -50,8 +50,11 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
 }
 
-# What `gankit train FAMILY` starts from when no preset is named.
-FAMILY_DEFAULT_PRESET = {"dcgan": "dcgan-mnist", "mlp-gan": "mlp-gan-ring"}
+# What `gankit train FAMILY [--data D]` starts from when no preset or config file is named:
+# the family's preset for 2-D toy data when D is a toy, else its image preset.
+FAMILY_DEFAULT_PRESET = {"dcgan": "dcgan-mnist", "mlp-gan": "mlp-gan-mnist"}
+TOY_DEFAULT_PRESET = {"mlp-gan": "mlp-gan-ring"}
+TOY_DATASETS = ("ring", "grid", "swissroll")
 
 
 def resolve(
@@ -69,8 +72,9 @@ def resolve(
     raw: dict[str, Any] = {}
     if family is not None:
         MODELS.get(family)  # unknown family: one clear line listing the valid ones
-    if preset is None and not (file_cfg and "family" in file_cfg):
-        preset = FAMILY_DEFAULT_PRESET.get(family or "dcgan") if family or not file_cfg else None
+    if preset is None and not file_cfg:
+        toy = (flags or {}).get("data", {}).get("name") in TOY_DATASETS
+        preset = (TOY_DEFAULT_PRESET if toy else FAMILY_DEFAULT_PRESET).get(family or "dcgan")
     if preset:
         raw = deep_update(raw, PRESETS[preset])
         raw["preset"] = preset
