@@ -26,6 +26,10 @@ class Registry(Generic[T]):
 
         return decorate
 
+    def unregister(self, name: str) -> None:
+        """Remove ``name`` (for tests that register a temporary entry)."""
+        self._items.pop(name, None)
+
     def get(self, name: str) -> T:
         _load_builtins()
         if name not in self._items:

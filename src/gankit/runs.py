@@ -19,6 +19,7 @@ from gankit.errors import RunError
 
 RUN_NAME = re.compile(r"^(\d{5})-(.+)$")
 DEFAULT_RUNS_DIR = Path("runs")
+STALE_AFTER_S = 600  # a "running" status not refreshed for this long: the process died
 
 
 def runs_dir_default() -> Path:
@@ -120,8 +121,8 @@ def summarize(run_dir: Path) -> RunSummary:
     stats = read_jsonl(run_dir / "stats.jsonl")
     latest = stats[-1] if stats else {}
     state = status.get("state", "unknown")
-    if state == "running" and time.time() - status.get("updated", 0) > 600:
-        state = "stale"  # a running status not refreshed for 10 minutes: the process died
+    if state == "running" and time.time() - status.get("updated", 0) > STALE_AFTER_S:
+        state = "stale"
     data = cfg.get("data", {})
     return RunSummary(
         path=run_dir,

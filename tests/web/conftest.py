@@ -182,7 +182,7 @@ def runs_dir(tmp_path_factory):
     yield d
     from gankit.registry import MODELS
 
-    MODELS._items.pop(CODED_FAMILY, None)  # leave the registry as the session found it
+    MODELS.unregister(CODED_FAMILY)  # leave the registry as the session found it
 
 
 @dataclass

@@ -64,8 +64,13 @@ def eval_(
     if run_dir is not None:
         import json
 
+        from gankit.runs import read_jsonl
+
         status = run_dir / "status.json"
         step = json.loads(status.read_text()).get("step") if status.is_file() else None
+        if step is None:  # no status: the step of the last logged tick, else 0
+            stats = read_jsonl(run_dir / "stats.jsonl")
+            step = stats[-1].get("step", 0) if stats else 0
         ev.write_metrics(run_dir, ev.flat_record(step, results, "eval"))
         console.print(f"appended to {run_dir / 'metrics.jsonl'}")
 

@@ -437,14 +437,14 @@ class Trainer:
             grid = image_grid(to_uint8(fake), nrow=nrow)
             write_bytes(folder / f"{name}.png", png_bytes(grid))
             return
-        real = self.data.x[:POINT_BANK].numpy()
-        pts = fake.cpu().numpy()
+        real = self.data.x[:POINT_BANK].numpy().astype(np.float64)
+        pts = fake.cpu().numpy().astype(np.float64)
         x0, x1, y0, y1 = plot_bounds(real)
         xs, ys = np.linspace(x0, x1, 60), np.linspace(y0, y1, 60)
         mesh = torch.tensor(np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2), dtype=torch.float32)
         with torch.no_grad():
             D_out = self.family.critic(mesh.to(self.device))
-        surface = None if D_out is None else D_out.float().cpu().numpy().reshape(60, 60)
+        surface = None if D_out is None else D_out.double().cpu().numpy().reshape(60, 60)
         png = scatter_png(
             real, pts, None if surface is None else (xs, ys, surface), title=f"step {self.step}"
         )

@@ -39,7 +39,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 
 import gankit
-from gankit.runs import RUN_NAME
+from gankit.runs import RUN_NAME, STALE_AFTER_S
 
 STATIC = Path(__file__).parent / "static"
 
@@ -52,7 +52,6 @@ MAX_SEED = 2**31 - 1
 MAX_STEP = 10**12
 GENERATION_SLOTS = 2  # generation requests running at once; more get 429
 GENERATOR_CACHE = 4  # loaded generators kept in memory
-STALE_AFTER_S = 600  # as gankit.runs.summarize: a 'running' status this old means the process died
 CODE_RANGE = 2.0  # sliders for continuous latent codes span [-2, 2] (InfoGAN samples [-1, 1])
 
 CSP = (
