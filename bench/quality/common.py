@@ -24,6 +24,7 @@ import torch
 
 from gankit.config import parse_override
 from gankit.data import to_uint8
+from gankit.data.base import ArrayDataset
 from gankit.presets import resolve
 from gankit.train.trainer import Trainer
 
@@ -60,8 +61,14 @@ def base_parser(doc: str | None) -> argparse.ArgumentParser:
 
 
 def make_trainer(
-    preset: str, overrides: list[str], threads: int, seed: int, run_dir: Path | None = None
+    preset: str,
+    overrides: list[str],
+    threads: int,
+    seed: int,
+    run_dir: Path | None = None,
+    dataset: Callable[[Any], ArrayDataset] | None = None,
 ) -> Trainer:
+    """A trainer for ``preset`` + ``--set`` overrides on CPU; ``dataset(cfg)`` replaces the data."""
     sets = [parse_override(s) for s in overrides]
     sets.append({"train": {"threads": threads, "seed": seed, "device": "cpu"}})
     cfg = resolve(preset=preset, overrides=sets)
@@ -70,7 +77,8 @@ def make_trainer(
 
         run_dir.mkdir(parents=True, exist_ok=True)
         write_config(run_dir, cfg)
-    return Trainer(cfg, run_dir=run_dir, progress=False)
+    data = dataset(cfg) if dataset else None
+    return Trainer(cfg, run_dir=run_dir, dataset=data, progress=False)
 
 
 def generate(trainer: Trainer, n: int, seed: int = 12345, **fixed: torch.Tensor) -> torch.Tensor:

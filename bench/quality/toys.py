@@ -15,7 +15,15 @@ import json
 import time
 
 import numpy as np
-from common import base_parser, command_line, generate, load, make_trainer, save_curve, train_with_curve
+from common import (
+    base_parser,
+    command_line,
+    generate,
+    load,
+    make_trainer,
+    save_curve,
+    train_with_curve,
+)
 
 from gankit.metrics.modes import TOY_NUM_SAMPLES, toy_mode_stats
 
@@ -62,7 +70,9 @@ def main() -> None:
                 "load": load(),
             }
         )
-        save_curve(args.out and args.out.with_name(f"{args.out.stem}-{preset}.json"), curve, summary[-1])
+        save_curve(
+            args.out and args.out.with_name(f"{args.out.stem}-{preset}.json"), curve, summary[-1]
+        )
     print("== summary (bar: all modes, HQ >= 0.97, reverse KL <= 0.02, <= 120 s)")
     for row in summary:
         print(json.dumps(row))

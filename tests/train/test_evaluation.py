@@ -89,3 +89,19 @@ def test_eval_every_keeps_best_and_stops_early(tmp_path):
     assert best["step"] == best_info["step"] == trainer.best["step"]
     status = json.loads((tmp_path / "status.json").read_text())
     assert status["state"] == "finished" and status.get("early_stopped") is True
+
+
+def test_compare_runs_warns_on_different_passports(run_gankit, tmp_path):
+    for name in ("a", "b"):
+        assert run_gankit("train", *RING, "--steps", "10", "--name", name).returncode == 0
+    run_gankit("eval", "0", "--n", "2500")
+    run_gankit("eval", "1", "--n", "2500")
+    res = run_gankit("compare", "0", "1")
+    assert res.returncode == 0, res.stderr
+    assert "modes-covered" in res.stdout and "not comparable" not in res.stderr
+    res = run_gankit("eval", "1", "--n", "1000")  # a different sample size warns
+    assert "not comparable" in res.stderr and "n_fake differs (2500 vs 1000)" in res.stderr
+    res = run_gankit("compare", "0", "1")
+    assert "jsd" in res.stderr and "n_fake differs" in res.stderr
+    res = run_gankit("compare", "0")
+    assert res.returncode == 2 and "two or more" in res.stderr

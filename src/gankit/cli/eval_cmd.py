@@ -71,6 +71,13 @@ def eval_(
         if step is None:  # no status: the step of the last logged tick, else 0
             stats = read_jsonl(run_dir / "stats.jsonl")
             step = stats[-1].get("step", 0) if stats else 0
+        from gankit.cli.compare import latest_results, passport_warnings
+        from gankit.cli.main import err_console
+
+        before = latest_results(run_dir)
+        now = {r.name: r.to_dict() for r in results}
+        for w in passport_warnings(before, now, "vs this run's previous evaluation"):
+            err_console.print(f"[yellow]warning:[/] {w}", soft_wrap=True)
         ev.write_metrics(run_dir, ev.flat_record(step, results, "eval"))
         console.print(f"appended to {run_dir / 'metrics.jsonl'}")
 

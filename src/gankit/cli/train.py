@@ -48,6 +48,15 @@ def train(
     device: Annotated[str | None, typer.Option(help="auto, cpu, cuda, cuda:N or mps")] = None,
     precision: Annotated[str | None, typer.Option(help="fp32, bf16 or fp16 (CUDA)")] = None,
     ema: Annotated[float | None, typer.Option(help="generator EMA decay, e.g. 0.999")] = None,
+    eval_every: Annotated[
+        int | None, typer.Option(help="evaluate every K steps (metrics.jsonl)")
+    ] = None,
+    eval_metric: Annotated[
+        str | None, typer.Option(help="keep the best checkpoint by this number, e.g. fid")
+    ] = None,
+    early_stop: Annotated[
+        int | None, typer.Option(help="stop after K evaluations without improvement")
+    ] = None,
     name: Annotated[str | None, typer.Option(help="run name (default: FAMILY-DATA)")] = None,
     runs_dir: Annotated[
         Path | None, typer.Option(help="where runs are written", envvar="GANKIT_RUNS_DIR")
@@ -76,6 +85,9 @@ def train(
         ("device", device),
         ("precision", precision),
         ("ema", ema),
+        ("eval_every", eval_every),
+        ("eval_metric", eval_metric),
+        ("early_stop", early_stop),
     ):
         if value is not None:
             flags["train"][key] = value
