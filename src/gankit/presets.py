@@ -48,11 +48,53 @@ PRESETS: dict[str, dict[str, Any]] = {
         "model": {"z_dim": 64, "hidden": [256, 512], "dropout": 0.3},
         "train": {"steps": 3000, "batch_size": 64},
     },
+    # Class-conditional DCGAN with a projection discriminator (bench/quality/digits.py).
+    "cgan-mnist": {
+        "family": "cgan",
+        "data": {"name": "mnist5k"},
+        "model": {
+            "z_dim": 64,
+            "g_channels": 32,
+            "d_channels": 32,
+            "g_norm": "pixel",
+            "loss": "hinge",
+            "spectral_norm": True,
+            "lr": {"G": 2e-4, "D": 2e-4},
+        },
+        "train": {"steps": 3000, "batch_size": 64, "ema": 0.995, "sample_every": 500},
+    },
+    # InfoGAN with 10 categorical + 2 continuous codes (bench/quality/digits.py).
+    "infogan-mnist": {
+        "family": "infogan",
+        "data": {"name": "mnist5k"},
+        "model": {"g_channels": 32, "d_channels": 32, "lr": {"G": 1e-3, "D": 2e-4, "Q": 1e-3}},
+        "train": {"steps": 3000, "batch_size": 64, "sample_every": 500},
+    },
+    # The non-adversarial baselines on the same digits.
+    "autoencoder-mnist": {
+        "family": "autoencoder",
+        "data": {"name": "mnist5k"},
+        "model": {"z_dim": 16, "g_channels": 32, "e_channels": 32},
+        "train": {"steps": 3000, "batch_size": 64, "sample_every": 500},
+    },
+    "vae-mnist": {
+        "family": "vae",
+        "data": {"name": "mnist5k"},
+        "model": {"z_dim": 16, "g_channels": 32, "e_channels": 32},
+        "train": {"steps": 3000, "batch_size": 64, "sample_every": 500},
+    },
 }
 
 # What `gankit train FAMILY [--data D]` starts from when no preset or config file is named:
 # the family's preset for 2-D toy data when D is a toy, else its image preset.
-FAMILY_DEFAULT_PRESET = {"dcgan": "dcgan-mnist", "mlp-gan": "mlp-gan-mnist"}
+FAMILY_DEFAULT_PRESET = {
+    "dcgan": "dcgan-mnist",
+    "mlp-gan": "mlp-gan-mnist",
+    "cgan": "cgan-mnist",
+    "infogan": "infogan-mnist",
+    "autoencoder": "autoencoder-mnist",
+    "vae": "vae-mnist",
+}
 TOY_DEFAULT_PRESET = {"mlp-gan": "mlp-gan-ring"}
 TOY_DATASETS = ("ring", "grid", "swissroll")
 

@@ -73,6 +73,7 @@ class _Evil:
         return (os.system, ("touch pwned",))
 
 
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
 def test_crafted_pickle_is_refused_and_runs_nothing(tmp_path, monkeypatch):
     # A malicious checkpoint: unpickling it with weights_only=False would run `touch pwned`.
     monkeypatch.chdir(tmp_path)

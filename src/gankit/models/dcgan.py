@@ -33,6 +33,9 @@ class DCGANConfig(AdversarialConfig):
     g_channels: int = Field(64, ge=4, le=1024, description="G's width at full resolution")
     d_channels: int = Field(64, ge=4, le=1024, description="D's width at full resolution")
     d_batchnorm: bool = Field(True, description="batch norm in D (off with spectral_norm)")
+    g_norm: Literal["batch", "pixel"] = Field(
+        "batch", description="G's normalisation: batch norm, or pixel norm (batch-independent)"
+    )
 
 
 def split_size(size: int) -> tuple[int, int]:
@@ -65,6 +68,20 @@ def init_dcgan(m: nn.Module) -> None:
         nn.init.zeros_(m.bias)
 
 
+class PixelNorm(nn.Module):
+    """x / sqrt(mean_c x^2 + eps) at each pixel (Karras et al. 2018, "Progressive Growing of
+    GANs", Section 4.2). Unlike batch norm it does not depend on the batch, so a sample looks the
+    same in training and eval mode and an averaged (EMA) generator needs no recomputed statistics.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * torch.rsqrt(x.pow(2).mean(dim=1, keepdim=True) + 1e-8)  # (B, C, H, W)
+
+
+def g_norm(cfg: DCGANConfig, channels: int) -> nn.Module:
+    return nn.BatchNorm2d(channels) if cfg.g_norm == "batch" else PixelNorm()
+
+
 class Generator(nn.Module):
     def __init__(self, cfg: DCGANConfig, shape: tuple[int, ...], tanh: bool = True):
         super().__init__()
@@ -75,7 +92,7 @@ class Generator(nn.Module):
         self.project = nn.Sequential(
             nn.Linear(cfg.z_dim, ch[0] * k * k, bias=False),
             nn.Unflatten(1, self.start),  # (B, C0, k, k)
-            nn.BatchNorm2d(ch[0]),
+            g_norm(cfg, ch[0]),
             nn.ReLU(True),
         )
         ups: list[nn.Module] = []
@@ -83,7 +100,7 @@ class Generator(nn.Module):
             last = i == n - 1
             out = c_out if last else ch[i + 1]
             ups.append(nn.ConvTranspose2d(ch[i], out, 4, 2, 1, bias=last))
-            ups += ([nn.Tanh()] if tanh else []) if last else [nn.BatchNorm2d(out), nn.ReLU(True)]
+            ups += ([nn.Tanh()] if tanh else []) if last else [g_norm(cfg, out), nn.ReLU(True)]
         self.body = nn.Sequential(*ups)
         self.apply(init_dcgan)
 
@@ -122,10 +139,10 @@ class TextbookGenerator(nn.Module):
             nn.Linear(cfg.z_dim, 128 * s * s),
             nn.LeakyReLU(0.2),
             nn.Unflatten(1, (128, s, s)),  # (B, 128, s, s)
-            nn.BatchNorm2d(128),
+            g_norm(cfg, 128),
             nn.Upsample(scale_factor=2),
             nn.Conv2d(128, 64, 5, padding=2),
-            nn.BatchNorm2d(64),
+            g_norm(cfg, 64),
             nn.LeakyReLU(0.2),
             nn.Upsample(scale_factor=2),
             nn.Conv2d(64, c_out, 5, padding=2),
