@@ -49,7 +49,10 @@ def test_phase_only_updates_its_networks():
     trainer.phases = [p for p in trainer.phases if p.name == "D"]  # run the D phase alone
     trainer.train_step()
     assert all(torch.equal(a, b) for a, b in zip(G0, trainer.family.G.parameters(), strict=True))
-    assert any(not torch.equal(a, b) for a, b in zip(D0, trainer.family.nets["D"].parameters(), strict=True))
+    assert any(
+        not torch.equal(a, b)
+        for a, b in zip(D0, trainer.family.nets["D"].parameters(), strict=True)
+    )
 
 
 def test_wgan_gp_runs_n_critic_steps_per_g_step():

@@ -10,7 +10,9 @@ from gankit.presets import resolve
 from gankit.train.trainer import Trainer, write_config
 
 
-def _tiny_trainer(family: str, run_dir: Path | None = None, steps: int = 2, **model) -> Trainer:
+def _tiny_trainer(
+    family: str, run_dir: Path | None = None, steps: int = 2, train: dict | None = None, **model
+) -> Trainer:
     """A trainer on scikit-learn's 8x8 digits with 8-channel networks, on CPU."""
     d_key = "e_channels" if family in ("autoencoder", "vae") else "d_channels"
     size_keys = {"g_channels": 8, d_key: 8}
@@ -18,7 +20,13 @@ def _tiny_trainer(family: str, run_dir: Path | None = None, steps: int = 2, **mo
         family=family,
         flags={
             "data": {"name": "digits", "limit": 200},
-            "train": {"steps": steps, "batch_size": 10, "device": "cpu", "log_every": 1},
+            "train": {
+                "steps": steps,
+                "batch_size": 10,
+                "device": "cpu",
+                "log_every": 1,
+                **(train or {}),
+            },
         },
         overrides=[{"model": {**size_keys, **model}}],
     )
@@ -30,7 +38,8 @@ def _tiny_trainer(family: str, run_dir: Path | None = None, steps: int = 2, **mo
 
 @pytest.fixture
 def tiny_trainer():
-    """``tiny_trainer(family, run_dir=None, steps=2, **model)`` -> a Trainer on 8x8 digits."""
+    """``tiny_trainer(family, run_dir=None, steps=2, train=None, **model)``: a Trainer on 8x8
+    digits (``train``: TrainConfig overrides, ``model``: the family's config)."""
     return _tiny_trainer
 
 

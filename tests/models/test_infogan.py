@@ -17,7 +17,7 @@ def test_latent_holds_noise_and_both_codes(tiny_trainer):
     fam = tiny_trainer("infogan").family
     lat = fam.latent(fam.cfg, fam.info, 500, torch.Generator().manual_seed(0))
     assert set(lat) == {"z", "c_cat", "c_cont"}
-    assert lat["z"].shape == (500, 62) and lat["c_cont"].shape == (500, 2)
+    assert lat["z"].shape == (500, fam.cfg.z_dim) and lat["c_cont"].shape == (500, 2)
     assert lat["c_cat"].dtype == torch.long and set(lat["c_cat"].tolist()) == set(range(10))
     assert lat["c_cont"].min() >= -1 and lat["c_cont"].max() <= 1
     assert fam.G(**lat).shape == (500, 1, 8, 8)
@@ -41,7 +41,7 @@ def test_q_shares_d_body_and_is_trained_with_g_not_d(tiny_trainer):
 
 
 def test_g_phase_loss_is_adversarial_plus_weighted_information_terms(tiny_trainer):
-    fam = tiny_trainer("infogan", lambda_cat=1.0, lambda_cont=0.5).family
+    fam = tiny_trainer("infogan", lambda_cat=1.0, lambda_cont=0.5, diffaugment="").family
     batch = {"real": torch.zeros(10, 1, 8, 8)}
     torch.manual_seed(3)
     loss, logs = fam.step("G", batch)

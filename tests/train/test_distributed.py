@@ -33,7 +33,7 @@ def test_two_ranks_stay_identical_and_shard_data(tmp_path):
 
 def test_torchrun_gankit_train_writes_one_run(tmp_path):
     res = _torchrun("-m", "gankit", "train", *TINY_DCGAN, "--steps", "6", "-q", cwd=tmp_path)
-    assert res.returncode == 0, res.stderr[-3000:]
+    assert res.returncode == 0, (res.stdout[-2000:], res.stderr[-4000:])
     runs = list((tmp_path / "runs").iterdir())
     assert len(runs) == 1  # rank 0 alone writes files
     stats = [json.loads(l) for l in (runs[0] / "stats.jsonl").read_text().splitlines()]

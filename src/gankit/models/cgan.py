@@ -98,6 +98,8 @@ def _check_labels(cfg: CGANConfig, info: DataInfo) -> None:
         )
     if cfg.pack != 1:
         raise ConfigError(f"cgan does not support model.pack={cfg.pack} (one label per D input)")
+    if cfg.n_components:
+        raise ConfigError("cgan takes no model.n_components: its G is conditioned on the labels")
 
 
 @register_model("cgan")

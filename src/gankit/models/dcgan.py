@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Literal
 
 import torch
+import torch.nn.functional as F
 from pydantic import Field
 from torch import nn
 
@@ -35,6 +36,9 @@ class DCGANConfig(AdversarialConfig):
     d_batchnorm: bool = Field(True, description="batch norm in D (off with spectral_norm)")
     g_norm: Literal["batch", "pixel"] = Field(
         "batch", description="G's normalisation: batch norm, or pixel norm (batch-independent)"
+    )
+    n_components: int = Field(
+        0, ge=0, le=1024, description="categorical latent: K equally likely one-hot codes (0: off)"
     )
 
 
@@ -78,6 +82,11 @@ class PixelNorm(nn.Module):
         return x * torch.rsqrt(x.pow(2).mean(dim=1, keepdim=True) + 1e-8)  # (B, C, H, W)
 
 
+def with_code(z: torch.Tensor, c: torch.Tensor | None, k: int) -> torch.Tensor:
+    """``[z, one_hot(c)]`` (B, z_dim + K) when G has a categorical latent, else ``z``."""
+    return torch.cat([z, F.one_hot(c, k).to(z.dtype)], dim=1) if k else z
+
+
 def g_norm(cfg: DCGANConfig, channels: int) -> nn.Module:
     return nn.BatchNorm2d(channels) if cfg.g_norm == "batch" else PixelNorm()
 
@@ -85,12 +94,13 @@ def g_norm(cfg: DCGANConfig, channels: int) -> nn.Module:
 class Generator(nn.Module):
     def __init__(self, cfg: DCGANConfig, shape: tuple[int, ...], tanh: bool = True):
         super().__init__()
+        self.n_components = cfg.n_components
         c_out, size = shape[0], shape[1]
         k, n = split_size(size)
         ch = widths(cfg.g_channels, n)
         self.start = (ch[0], k, k)
         self.project = nn.Sequential(
-            nn.Linear(cfg.z_dim, ch[0] * k * k, bias=False),
+            nn.Linear(cfg.z_dim + cfg.n_components, ch[0] * k * k, bias=False),
             nn.Unflatten(1, self.start),  # (B, C0, k, k)
             g_norm(cfg, ch[0]),
             nn.ReLU(True),
@@ -104,8 +114,8 @@ class Generator(nn.Module):
         self.body = nn.Sequential(*ups)
         self.apply(init_dcgan)
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.body(self.project(z))  # (B, C, H, W)
+    def forward(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        return self.body(self.project(with_code(z, c, self.n_components)))  # (B, C, H, W)
 
 
 class Discriminator(nn.Module):
@@ -131,12 +141,13 @@ class Discriminator(nn.Module):
 class TextbookGenerator(nn.Module):
     def __init__(self, cfg: DCGANConfig, shape: tuple[int, ...], tanh: bool = True):
         super().__init__()
+        self.n_components = cfg.n_components
         c_out, size = shape[0], shape[1]
         if size % 4:
             raise ConfigError(f"the textbook DCGAN needs an image size divisible by 4, got {size}")
         s = size // 4
         self.net = nn.Sequential(
-            nn.Linear(cfg.z_dim, 128 * s * s),
+            nn.Linear(cfg.z_dim + cfg.n_components, 128 * s * s),
             nn.LeakyReLU(0.2),
             nn.Unflatten(1, (128, s, s)),  # (B, 128, s, s)
             g_norm(cfg, 128),
@@ -149,8 +160,8 @@ class TextbookGenerator(nn.Module):
             nn.Tanh() if tanh else nn.Identity(),
         )
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.net(z)  # (B, C, H, W)
+    def forward(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net(with_code(z, c, self.n_components))  # (B, C, H, W)
 
 
 class TextbookDiscriminator(nn.Module):
@@ -206,6 +217,13 @@ class DCGAN(Family):
 
     def build(self, cfg: DCGANConfig, info: DataInfo) -> dict[str, nn.Module]:
         return {"G": self.build_generator(cfg, info), "D": make_discriminator(cfg, info.shape)}
+
+    @classmethod
+    def latent(cls, cfg, info, n, generator=None):
+        z = torch.randn(n, cfg.z_dim, generator=generator)
+        if not cfg.n_components:
+            return {"z": z}
+        return {"z": z, "c": torch.randint(cfg.n_components, (n,), generator=generator)}
 
     def phases(self):
         return adversarial_phases(self.cfg)

@@ -16,11 +16,13 @@ information I(c; G(z, c)) is, up to the constant H(c),
 and the G/Q phase minimises ``L_adv(G) - lambda_cat * E[log Q(c_cat|x)]
 + lambda_cont * 1/2 E[||c_cont - mu(x)||^2]`` (unit variance: the Gaussian log-likelihood is the
 halved squared error up to a constant). Phases: ``D`` (D's body and adversarial head), then
-``G`` (G and the Q head on the same fakes). D's body is shared but not trained by the
-information term, so ``G`` cannot make D's features easier to read by corrupting them.
+``G`` (G and the Q head on the same fakes); the trainer freezes D's body in the G phase, so the
+body is trained by D's adversarial loss only.
 
-On MNIST the categorical code tends to pick out digit classes and the continuous codes
-rotation and stroke width (the paper's Figure 2).
+On MNIST the categorical code should pick out digit classes and the continuous codes rotation
+and stroke width (the paper's Figure 2). In short runs G can instead satisfy Q with small,
+pixel-exact marks that carry the code while z decides the digit; ``model.diffaugment`` (also
+applied to what Q reads) makes such marks unreadable, so the code has to change the shape.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from torch import nn
 from gankit import losses
 from gankit.data.base import DataInfo
 from gankit.errors import ConfigError
+from gankit.models.augment import diff_augment
 from gankit.models.base import Family, Phase
 from gankit.models.blocks import d_step, loss_key
 from gankit.models.dcgan import DCGANConfig, check_images, make_discriminator, make_generator
@@ -119,11 +122,12 @@ class InfoGAN(Family):
     @classmethod
     def build_generator(cls, cfg: InfoGANConfig, info: DataInfo) -> nn.Module:
         check_images(info, "infogan")
-        if cfg.pack != 1 or cfg.diffaugment:
+        if cfg.pack != 1:
             raise ConfigError(
-                "infogan does not support model.pack or model.diffaugment (Q reads codes from "
-                "the same D features that judge the sample)"
+                f"infogan does not support model.pack={cfg.pack} (Q reads each sample's codes)"
             )
+        if cfg.n_components:
+            raise ConfigError("infogan takes no model.n_components: its codes are model.n_cat")
         if cfg.n_cat + cfg.n_cont == 0:
             raise ConfigError("infogan needs at least one code: set model.n_cat or model.n_cont")
         return InfoGenerator(cfg, info.shape)
@@ -178,7 +182,10 @@ class InfoGAN(Family):
         D = self.nets["D"]
         if phase == "D":
             return d_step(D, self.cfg, batch["real"], fake)
-        h = D.phi(fake)  # (B, F): shared features of the fakes, for D's head and for Q
+        # (B, F): shared features of the (augmented) fakes, for D's head and for Q. Augmenting
+        # Q's input too means G cannot hide a code in pixel-exact detail that a shift or a
+        # cut-out destroys: it has to be visible in the digit's shape.
+        h = D.phi(diff_augment(fake, self.cfg.diffaugment))
         loss = losses.G_LOSSES[loss_key(self.cfg)](D.head(h).squeeze(1))
         logs = {"loss/G": loss.detach()}
         cat_logits, cont_mu = self.nets["Q"](h)
