@@ -57,6 +57,9 @@ def base_parser(doc: str | None) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=None, help="write the curve as JSON here")
     p.add_argument("--run-dir", type=Path, default=None, help="write a run directory here")
+    p.add_argument(
+        "--resume", action="store_true", help="continue from --run-dir's newest checkpoint"
+    )
     return p
 
 
@@ -67,8 +70,11 @@ def make_trainer(
     seed: int,
     run_dir: Path | None = None,
     dataset: Callable[[Any], ArrayDataset] | None = None,
+    resume: bool = False,
 ) -> Trainer:
-    """A trainer for ``preset`` + ``--set`` overrides on CPU; ``dataset(cfg)`` replaces the data."""
+    """A trainer for ``preset`` + ``--set`` overrides on CPU; ``dataset(cfg)`` replaces the data;
+    ``resume`` continues from ``run_dir``'s newest checkpoint (the curve's CPU times then count
+    from the resume)."""
     sets = [parse_override(s) for s in overrides]
     sets.append({"train": {"threads": threads, "seed": seed, "device": "cpu"}})
     cfg = resolve(preset=preset, overrides=sets)
@@ -78,7 +84,11 @@ def make_trainer(
         run_dir.mkdir(parents=True, exist_ok=True)
         write_config(run_dir, cfg)
     data = dataset(cfg) if dataset else None
-    return Trainer(cfg, run_dir=run_dir, dataset=data, progress=False)
+    trainer = Trainer(cfg, run_dir=run_dir, dataset=data, progress=False)
+    if resume and run_dir is not None:
+        path = trainer.resume_from(run_dir / "checkpoints")
+        print(f"resumed from {path} at step {trainer.step}", flush=True)
+    return trainer
 
 
 def generate(trainer: Trainer, n: int, seed: int = 12345, **fixed: torch.Tensor) -> torch.Tensor:

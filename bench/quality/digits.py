@@ -120,7 +120,7 @@ def main() -> None:
     print(command_line(), "|", load(), flush=True)
     t0 = time.perf_counter()
     trainer = make_trainer(
-        args.preset, args.set, args.threads, args.seed, args.run_dir, train_split
+        args.preset, args.set, args.threads, args.seed, args.run_dir, train_split, args.resume
     )
     train, heldout = trainer.data, bundled_digits("heldout")
     kind = trainer.cfg.family

@@ -27,7 +27,7 @@ from common import (
 
 from gankit.metrics.modes import TOY_NUM_SAMPLES, toy_mode_stats
 
-PRESETS = ["gan-ring", "mlp-gan-ring", "gan-grid", "mlp-gan-grid"]
+PRESETS = ["mgan-ring", "mlp-gan-ring", "mgan-grid", "mlp-gan-grid"]
 
 
 def toy_metrics(trainer) -> dict[str, float]:
@@ -51,7 +51,8 @@ def main() -> None:
     summary = []
     for preset in args.presets.split(","):
         t0 = time.perf_counter()
-        trainer = make_trainer(preset, args.set, args.threads, args.seed)
+        run_dir = args.run_dir / preset if args.run_dir else None
+        trainer = make_trainer(preset, args.set, args.threads, args.seed, run_dir)
         k = len(trainer.data.info.modes)
         print(f"== {preset}", flush=True)
         curve = train_with_curve(trainer, trainer.tc.steps, args.every, toy_metrics)
