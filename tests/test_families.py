@@ -72,7 +72,7 @@ def test_pacgan_packs_samples_for_d():
     cfg = resolve(
         family="dcgan",
         flags={**TINY["dcgan"], "train": {"batch_size": 8}},
-        overrides=[{"model": {"pack": 2}}],
+        overrides=[{"model": {"pack": 2, "clusters": 0}}],  # the preset's clusters: one per image
     )
     trainer = Trainer(cfg, progress=False)
     assert trainer.family.nets["D"].net[0].in_channels == 2

@@ -16,6 +16,8 @@ def _tiny_trainer(
     """A trainer on scikit-learn's 8x8 digits with 8-channel networks, on CPU."""
     d_key = "e_channels" if family in ("autoencoder", "vae") else "d_channels"
     size_keys = {"g_channels": 8, d_key: 8}
+    if family == "dcgan":  # the preset self-conditions on 50 clusters; tests opt in with clusters=K
+        size_keys["clusters"] = 0
     cfg = resolve(
         family=family,
         flags={

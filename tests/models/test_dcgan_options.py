@@ -1,4 +1,5 @@
-"""DCGAN's limited-data options: pixel-norm G, categorical latent, EMA sampling."""
+"""DCGAN's limited-data options: pixel-norm G, categorical latent, self-conditioning on
+clusters, EMA sampling."""
 
 from __future__ import annotations
 
@@ -56,3 +57,113 @@ def test_ema_generator_is_what_gets_sampled_and_exported(tiny_trainer, tmp_path)
     assert not torch.allclose(ema_out, live_out)
     G = gankit.load(tmp_path / "run")
     assert torch.allclose(G(**z), ema_out, atol=1e-6)
+
+
+def test_cluster_of_draws_with_the_prior():
+    from gankit.models.dcgan import cluster_of
+
+    prior = torch.tensor([0.5, 0.0, 0.25, 0.25])
+    u = (torch.arange(1000) + 0.5) / 1000  # evenly spaced in (0, 1)
+    counts = torch.bincount(cluster_of(u, prior), minlength=4)
+    assert counts.tolist() == [500, 0, 250, 250]
+    assert cluster_of(torch.tensor([0.0, 1.0]), prior).tolist() == [0, 3]  # the ends stay in range
+
+
+def test_image_clusters_separate_distinct_images_deterministically():
+    from gankit.models.dcgan import image_clusters
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randint(0, 40, (60, 1, 8, 8), generator=g, dtype=torch.uint8)
+    x[::3, :, :4] += 200  # a bright top half on every third image
+    ids = image_clusters(x, 2)
+    bright = torch.zeros(60, dtype=torch.bool)
+    bright[::3] = True
+    assert len(set(ids[bright].tolist())) == 1 and len(set(ids[~bright].tolist())) == 1
+    assert ids[0] != ids[1]
+    assert torch.equal(image_clusters(x, 2), ids)
+
+
+def test_clusters_condition_g_and_d_on_the_data_clusters(tiny_trainer):
+    from gankit.models.dcgan import ProjectionDiscriminator, cluster_of
+
+    trainer = tiny_trainer("dcgan", clusters=4)
+    fam, data = trainer.family, trainer.data
+    ids = data.extra["cluster"]
+    assert ids.shape == (len(data),) and ids.max() < 4
+    assert torch.allclose(fam.G.prior, torch.bincount(ids, minlength=4).float() / len(ids))
+    assert isinstance(fam.nets["D"], ProjectionDiscriminator)
+    batch = data.batch(torch.arange(5))
+    assert torch.equal(batch["cluster"], ids[:5])
+
+    lat = fam.latent(fam.cfg, fam.info, 8, torch.Generator().manual_seed(0))
+    assert set(lat) == {"z", "u"}
+    G = fam.G.eval()
+    expected = G(z=lat["z"], c=cluster_of(lat["u"], G.prior))
+    assert torch.equal(G(**lat), expected)  # u picks a cluster with the data's frequencies
+    z = lat["z"][:1].repeat(2, 1)
+    out = G(z=z, c=torch.tensor([0, 1]))
+    assert not torch.allclose(out[0], out[1])
+    trainer.train_step()
+
+
+def test_clusters_prior_travels_with_the_exported_generator(tiny_trainer, tmp_path):
+    import gankit
+
+    trainer = tiny_trainer("dcgan", tmp_path / "run", clusters=3)
+    trainer.fit()
+    G = gankit.load(tmp_path / "run")
+    assert torch.allclose(G.module.prior, trainer.family.G.prior)
+    assert G.sample(4, seed=0).shape == (4, 1, 8, 8)
+
+
+@pytest.mark.parametrize(
+    "model, match",
+    [
+        ({"clusters": 3, "n_components": 3}, "does not combine with model.n_components"),
+        ({"clusters": 500}, "model.clusters=500 is more than the 200 training images"),
+        ({"clusters": 3, "pack": 2}, "model.pack=2"),
+    ],
+)
+def test_bad_clusters_settings_are_one_line_errors(model, match, tiny_trainer):
+    with pytest.raises(ConfigError, match=match) as err:
+        tiny_trainer("dcgan", **model)
+    assert "\n" not in str(err.value)
+
+
+def test_cluster_traversal_sweeps_the_clusters_with_z_fixed_along_a_row(tiny_trainer):
+    fam = tiny_trainer("dcgan", clusters=4).family
+    inputs = fam.traversal(fam.cfg, fam.info, "cluster", rows=3, generator=torch.Generator())
+    assert inputs["c"].tolist() == [0, 1, 2, 3] * 3
+    z = inputs["z"].view(3, 4, -1)
+    assert torch.equal(z[:, :1].expand_as(z), z) and not torch.equal(z[0], z[1])
+    assert fam.G.eval()(**inputs).shape == (12, 1, 8, 8)
+    with pytest.raises(ConfigError, match="allowed: cluster"):
+        fam.traversal(fam.cfg, fam.info, "c", rows=2)
+    plain = tiny_trainer("dcgan").family
+    with pytest.raises(ConfigError, match="model.clusters=K"):
+        plain.traversal(plain.cfg, plain.info, "cluster", rows=2)
+
+
+def test_mode_seeking_loss_matches_its_definition():
+    from gankit.models.dcgan import mode_seeking_loss
+
+    fake = torch.tensor([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0], [1.0, 3.0]])
+    z = torch.tensor([[0.0], [0.0], [1.0], [2.0]])
+    # pairs (0, 2), (1, 3): mean |dG| = (2 + 2 + 0 + 2) / 4 = 1.5, mean |dz| = (1 + 2) / 2 = 1.5
+    assert torch.allclose(mode_seeking_loss(fake, z), torch.tensor(1.0), atol=1e-4)
+    assert mode_seeking_loss(fake * 2, z) < mode_seeking_loss(fake, z)  # more spread: lower
+
+
+def test_mode_seeking_pairs_share_a_cluster_and_add_to_g_loss(tiny_trainer):
+    trainer = tiny_trainer("dcgan", clusters=4, mode_seeking=1.0)
+    fam = trainer.family
+    batch = trainer.data.batch(torch.arange(10))
+    seen = []
+    hook = fam.G.register_forward_pre_hook(lambda m, args, kw: seen.append(kw["c"]), with_kwargs=True)
+    torch.manual_seed(0)
+    loss, logs = fam.step("G", batch)
+    hook.remove()
+    c = seen[0]
+    assert torch.equal(c[:5], c[5:]) and torch.equal(c[:5], batch["cluster"][:5])
+    assert "loss/mode_seeking" in logs
+    assert torch.allclose(loss, logs["loss/G"] + logs["loss/mode_seeking"])

@@ -114,7 +114,8 @@ def test_pack_joins_consecutive_samples_and_checks_the_batch():
 
 @pytest.mark.parametrize("family", ["mlp-gan", "dcgan"])
 def test_pacgan_d_sees_m_samples_per_input(family):
-    trainer = trainer_for(family, pack=4)
+    no_clusters = {"clusters": 0} if family == "dcgan" else {}  # one cluster label per image
+    trainer = trainer_for(family, pack=4, **no_clusters)
     seen = []
     D = trainer.family.nets["D"]
     handle = D.register_forward_pre_hook(lambda mod, args: seen.append(args[0].shape))
@@ -130,9 +131,10 @@ def test_spectral_norm_bounds_every_d_layer_near_one(family):
     trainer = trainer_for(family, spectral_norm=True, loss="hinge")
     D = trainer.family.nets["D"]
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in D.modules())  # SN replaces BN
-    x = trainer.data.batch(torch.arange(8))["real"]
+    batch = trainer.data.batch(torch.arange(8))
+    cond = {"label": batch["cluster"]} if "cluster" in batch else {}  # dcgan's preset: projection D
     for _ in range(30):  # each training-mode forward runs one power iteration
-        D(x)
+        D(batch["real"], **cond)
     layers = [m for m in D.modules() if hasattr(m, "parametrizations")]
     assert len(layers) >= 2  # every conv and linear layer
     for m in layers:

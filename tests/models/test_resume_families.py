@@ -14,6 +14,7 @@ from gankit.train import checkpoint as ckpt
     [
         ("cgan", {"diffaugment": "translation,cutout", "loss": "hinge", "spectral_norm": True}),
         ("infogan", {}),
+        ("dcgan", {"clusters": 4}),
         ("autoencoder", {}),
         ("vae", {}),
     ],

@@ -102,7 +102,8 @@ def train(
         flags=flags,
         overrides=[parse_override(s) for s in set_ or []],
     )
-    console.print_json(cfg.model_dump_json())
+    if dry_run or not quiet:
+        console.print_json(cfg.model_dump_json())
     if dry_run:
         return
     run(cfg, runs_dir, progress=not quiet)

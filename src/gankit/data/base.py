@@ -6,7 +6,7 @@ per-sample Python loop. Images are kept as uint8 ``(N, C, H, W)`` and scaled to 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import torch
@@ -49,14 +49,18 @@ class ArrayDataset:
 
     ``x``: uint8 ``(N, C, H, W)`` for images, float32 ``(N, 2)`` for points.
     ``y``: int64 ``(N,)`` class labels, or None.
+    ``extra``: more per-sample tensors ``(N, ...)`` that each batch carries under their names
+    (e.g. the cluster ids a self-conditioned family derives from the images).
     """
 
     x: torch.Tensor
     y: torch.Tensor | None
     info: DataInfo
+    extra: dict[str, torch.Tensor] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         assert self.y is None or len(self.y) == len(self.x)
+        assert all(len(v) == len(self.x) for v in self.extra.values())
         if self.info.kind == "images":
             assert self.x.dtype == torch.uint8 and self.x.ndim == 4, (self.x.dtype, self.x.shape)
         else:
@@ -72,6 +76,8 @@ class ArrayDataset:
         out = {"real": real}
         if self.y is not None:
             out["label"] = self.y[idx].to(device, non_blocking=True)
+        for name, values in self.extra.items():
+            out[name] = values[idx].to(device, non_blocking=True)
         return out
 
 
@@ -135,6 +141,7 @@ def split_holdout(
     held, train = perm[:n].sort().values, perm[n:].sort().values
 
     def part(idx: torch.Tensor) -> ArrayDataset:
-        return ArrayDataset(ds.x[idx], None if ds.y is None else ds.y[idx], ds.info)
+        y = None if ds.y is None else ds.y[idx]
+        return ArrayDataset(ds.x[idx], y, ds.info, {k: v[idx] for k, v in ds.extra.items()})
 
     return part(train), part(held)

@@ -16,7 +16,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat
 from torch import nn
 
-from gankit.data.base import DataInfo
+from gankit.data.base import ArrayDataset, DataInfo
 from gankit.errors import ConfigError
 
 
@@ -111,6 +111,11 @@ class Family:
         if self.conditional and "label" in batch:
             inputs["label"] = batch["label"]
         return inputs
+
+    def prepare(self, data: ArrayDataset) -> ArrayDataset:
+        """Called once with the training data before the first step (and again on resume, so it
+        must be deterministic); may return the data with per-sample fields added in ``extra``."""
+        return data
 
     def critic(self, points: torch.Tensor) -> torch.Tensor | None:
         """D's probability of 'real' for 2-D points, for the decision-surface plot (or None)."""

@@ -31,8 +31,14 @@ from torch import nn
 from gankit.data.base import DataInfo
 from gankit.errors import ConfigError
 from gankit.models.base import Family
-from gankit.models.blocks import adversarial_phases, d_step, g_step, maybe_sn
-from gankit.models.dcgan import DCGANConfig, check_images, make_discriminator, make_generator
+from gankit.models.blocks import adversarial_phases, d_step, g_step
+from gankit.models.dcgan import (
+    DCGANConfig,
+    ProjectionDiscriminator,
+    check_images,
+    make_discriminator,
+    make_generator,
+)
 from gankit.registry import register_model
 
 
@@ -55,23 +61,6 @@ class ConditionalGenerator(nn.Module):
 
     def forward(self, z: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
         return self.body(torch.cat([z, self.embed(label)], dim=1))  # (B, C, H, W)
-
-
-class ProjectionDiscriminator(nn.Module):
-    """``D(x, label) = w . phi(x) + <embed(label), phi(x)>`` with phi = DCGAN's D minus its head."""
-
-    def __init__(self, cfg: CGANConfig, shape: tuple[int, ...], num_classes: int):
-        super().__init__()
-        dcgan_d = make_discriminator(cfg, shape)
-        self.phi = dcgan_d.net[:-1]  # everything up to the final Linear: (B, F)
-        self.head = dcgan_d.net[-1]  # Linear(F, 1)
-        embed = nn.Embedding(num_classes, self.head.in_features)
-        nn.init.normal_(embed.weight, 0.0, 0.02)
-        self.embed = maybe_sn(embed, cfg.spectral_norm)
-
-    def forward(self, x: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
-        h = self.phi(x)  # (B, F)
-        return self.head(h).squeeze(1) + (self.embed(label) * h).sum(1)  # (B,)
 
 
 class ConcatDiscriminator(nn.Module):

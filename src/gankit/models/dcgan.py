@@ -16,12 +16,13 @@ from __future__ import annotations
 
 from typing import Literal
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from pydantic import Field
 from torch import nn
 
-from gankit.data.base import DataInfo
+from gankit.data.base import ArrayDataset, DataInfo
 from gankit.errors import ConfigError
 from gankit.models.base import Family
 from gankit.models.blocks import AdversarialConfig, adversarial_phases, d_step, g_step, maybe_sn
@@ -39,6 +40,20 @@ class DCGANConfig(AdversarialConfig):
     )
     n_components: int = Field(
         0, ge=0, le=1024, description="categorical latent: K equally likely one-hot codes (0: off)"
+    )
+    clusters: int = Field(
+        0,
+        ge=0,
+        le=1024,
+        description="self-conditioning: K k-means clusters of the training images label G's "
+        "categorical code and a projection D; drawn as often as in the data (0: off)",
+    )
+    mode_seeking: float = Field(
+        0.0,
+        ge=0.0,
+        le=100.0,
+        description="weight of the mode-seeking term: G is rewarded when two noise vectors with "
+        "the same code give different images (MSGAN; 0: off)",
     )
 
 
@@ -87,6 +102,38 @@ def with_code(z: torch.Tensor, c: torch.Tensor | None, k: int) -> torch.Tensor:
     return torch.cat([z, F.one_hot(c, k).to(z.dtype)], dim=1) if k else z
 
 
+def cluster_of(u: torch.Tensor, prior: torch.Tensor) -> torch.Tensor:
+    """Inverse CDF: uniform ``u`` (B,) -> category index (B,) with probabilities ``prior`` (K,)."""
+    cdf = prior.cumsum(0)
+    return torch.searchsorted(cdf / cdf[-1], u.contiguous(), right=True).clamp_(max=len(prior) - 1)
+
+
+def image_clusters(x: torch.Tensor, k: int, seed: int = 0) -> torch.Tensor:
+    """k-means cluster ids (N,) of uint8 images ``x`` (N, C, H, W).
+
+    Images are shrunk to at most 32 px, projected on their first 64 principal components and
+    clustered with k-means (fitted on at most 20,000 of them, then every image assigned), which
+    is deterministic for a given ``seed``.
+    """
+    from sklearn.cluster import KMeans
+    from sklearn.decomposition import PCA
+
+    if k > len(x):
+        raise ConfigError(
+            f"model.clusters={k} is more than the {len(x)} training images; "
+            "set a smaller model.clusters, or 0 (off)"
+        )
+    feats = x.float().div(255.0)
+    if feats.shape[-1] > 32:
+        feats = F.adaptive_avg_pool2d(feats, 32)
+    feats = feats.flatten(1).numpy()
+    rng = np.random.default_rng(seed)
+    fit = feats[rng.choice(len(feats), 20_000, replace=False)] if len(feats) > 20_000 else feats
+    pca = PCA(min(64, *fit.shape), random_state=seed).fit(fit)
+    km = KMeans(k, n_init=4, random_state=seed).fit(pca.transform(fit))
+    return torch.from_numpy(km.predict(pca.transform(feats)).astype(np.int64))
+
+
 def g_norm(cfg: DCGANConfig, channels: int) -> nn.Module:
     return nn.BatchNorm2d(channels) if cfg.g_norm == "batch" else PixelNorm()
 
@@ -95,6 +142,9 @@ class Generator(nn.Module):
     def __init__(self, cfg: DCGANConfig, shape: tuple[int, ...], tanh: bool = True):
         super().__init__()
         self.n_components = cfg.n_components
+        if cfg.clusters:
+            # P(cluster) in the training data; set by DCGAN.prepare, saved with the weights.
+            self.register_buffer("prior", torch.full((cfg.clusters,), 1.0 / cfg.clusters))
         c_out, size = shape[0], shape[1]
         k, n = split_size(size)
         ch = widths(cfg.g_channels, n)
@@ -114,7 +164,13 @@ class Generator(nn.Module):
         self.body = nn.Sequential(*ups)
         self.apply(init_dcgan)
 
-    def forward(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, z: torch.Tensor, c: torch.Tensor | None = None, u: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """``c``: the categorical code (B,); or ``u`` ~ U(0, 1) (B,), mapped to a cluster drawn
+        with the data's frequencies (self-conditioning)."""
+        if c is None and u is not None:
+            c = cluster_of(u, self.prior)
         return self.body(self.project(with_code(z, c, self.n_components)))  # (B, C, H, W)
 
 
@@ -184,6 +240,23 @@ class TextbookDiscriminator(nn.Module):
         return self.net(x).squeeze(1)  # (B,)
 
 
+class ProjectionDiscriminator(nn.Module):
+    """``D(x, label) = w . phi(x) + <embed(label), phi(x)>`` with phi = DCGAN's D minus its head."""
+
+    def __init__(self, cfg: DCGANConfig, shape: tuple[int, ...], num_classes: int):
+        super().__init__()
+        dcgan_d = make_discriminator(cfg, shape)
+        self.phi = dcgan_d.net[:-1]  # everything up to the final Linear: (B, F)
+        self.head = dcgan_d.net[-1]  # Linear(F, 1)
+        embed = nn.Embedding(num_classes, self.head.in_features)
+        nn.init.normal_(embed.weight, 0.0, 0.02)
+        self.embed = maybe_sn(embed, cfg.spectral_norm)
+
+    def forward(self, x: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
+        h = self.phi(x)  # (B, F)
+        return self.head(h).squeeze(1) + (self.embed(label) * h).sum(1)  # (B,)
+
+
 def check_images(info: DataInfo, family: str = "dcgan") -> None:
     if info.kind != "images" or info.shape[1] != info.shape[2]:
         raise ConfigError(
@@ -205,7 +278,7 @@ def make_discriminator(cfg: DCGANConfig, shape: tuple[int, ...]) -> nn.Module:
 
 @register_model("dcgan")
 class DCGAN(Family):
-    """Deep convolutional GAN."""
+    """Deep convolutional GAN (self-conditioned on image clusters with ``clusters=K``)."""
 
     name = "dcgan"
     Config = DCGANConfig
@@ -213,23 +286,99 @@ class DCGAN(Family):
     @classmethod
     def build_generator(cls, cfg: DCGANConfig, info: DataInfo) -> nn.Module:
         check_images(info)
+        clash = (
+            "model.n_components (both give G a categorical code)"
+            if cfg.n_components
+            else f"model.arch={cfg.arch}"
+            if cfg.arch != "standard"
+            else f"model.pack={cfg.pack}"
+            if cfg.pack != 1
+            else None
+        )
+        if cfg.clusters and clash:
+            raise ConfigError(
+                f"model.clusters={cfg.clusters} (self-conditioning) does not combine with {clash}; "
+                "add --set model.clusters=0 to turn it off"
+            )
+        if cfg.clusters:
+            cfg = cfg.model_copy(update={"n_components": cfg.clusters})
         return make_generator(cfg, info.shape)
 
     def build(self, cfg: DCGANConfig, info: DataInfo) -> dict[str, nn.Module]:
-        return {"G": self.build_generator(cfg, info), "D": make_discriminator(cfg, info.shape)}
+        G = self.build_generator(cfg, info)
+        if cfg.clusters:
+            return {"G": G, "D": ProjectionDiscriminator(cfg, info.shape, cfg.clusters)}
+        return {"G": G, "D": make_discriminator(cfg, info.shape)}
 
     @classmethod
     def latent(cls, cfg, info, n, generator=None):
         z = torch.randn(n, cfg.z_dim, generator=generator)
-        if not cfg.n_components:
-            return {"z": z}
-        return {"z": z, "c": torch.randint(cfg.n_components, (n,), generator=generator)}
+        if cfg.clusters:
+            return {"z": z, "u": torch.rand(n, generator=generator)}
+        if cfg.n_components:
+            return {"z": z, "c": torch.randint(cfg.n_components, (n,), generator=generator)}
+        return {"z": z}
+
+    @classmethod
+    def traversal(cls, cfg, info, code, rows, cols=None, generator=None):
+        """Inputs for a grid, row-major: each row one z, each column one value of the categorical
+        code (all K values, at most 100): ``cluster`` (with ``clusters=K``) or ``c``
+        (with ``n_components=K``)."""
+        k = cfg.clusters if code == "cluster" else cfg.n_components if code == "c" else 0
+        if not k:
+            allowed = "cluster" if cfg.clusters else "c" if cfg.n_components else None
+            if allowed is None:
+                raise ConfigError(
+                    "this DCGAN has no categorical code to traverse; train with "
+                    "model.clusters=K or model.n_components=K"
+                )
+            raise ConfigError(f"unknown code {code!r} to traverse; allowed: {allowed}")
+        cols = cols or min(k, 100)
+        z = torch.randn(rows, cfg.z_dim, generator=generator).repeat_interleave(cols, dim=0)
+        return {"z": z, "c": (torch.arange(cols) % k).repeat(rows)}  # (rows*cols,) each
+
+    def prepare(self, data: ArrayDataset) -> ArrayDataset:
+        """Self-conditioning (Liu et al. 2020, "Diverse Image Generation via Self-Conditioned
+        GANs"; here the clusters are k-means on pixels, fixed for the run): each training image
+        gets its cluster id, and G's prior is the clusters' share of the data."""
+        k = self.cfg.clusters
+        if not k:
+            return data
+        ids = image_clusters(data.x, k)
+        self.G.prior.copy_(torch.bincount(ids, minlength=k).float() / len(ids))
+        return ArrayDataset(data.x, data.y, data.info, {**data.extra, "cluster": ids})
 
     def phases(self):
         return adversarial_phases(self.cfg)
 
     def step(self, phase, batch):
-        fake = self.G(**self.noise_like(batch))
+        z = self.noise_like(batch)
+        if self.cfg.clusters:  # G draws the clusters of the real batch, D judges (image, cluster)
+            c = batch["cluster"]
+            if phase == "G" and self.cfg.mode_seeking:
+                half = len(c) // 2  # pairs (i, i + half) share a cluster for the mode-seeking term
+                c = torch.cat([c[:half], c[:half], c[2 * half :]])
+            z = {"z": z["z"], "c": c}
+        elif "c" in z and phase == "G" and self.cfg.mode_seeking:
+            half = len(z["c"]) // 2
+            z["c"] = torch.cat([z["c"][:half], z["c"][:half], z["c"][2 * half :]])
+        cond = {"label": z["c"]} if self.cfg.clusters else {}
+        fake = self.G(**z)
         if phase == "D":
-            return d_step(self.nets["D"], self.cfg, batch["real"], fake)
-        return g_step(self.nets["D"], self.cfg, fake)
+            return d_step(self.nets["D"], self.cfg, batch["real"], fake, **cond)
+        loss, logs = g_step(self.nets["D"], self.cfg, fake, **cond)
+        if self.cfg.mode_seeking:
+            ms = mode_seeking_loss(fake, z["z"])
+            logs["loss/mode_seeking"] = ms.detach()
+            loss = loss + self.cfg.mode_seeking * ms
+        return loss, logs
+
+
+def mode_seeking_loss(fake: torch.Tensor, z: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
+    """MSGAN (Mao et al. 2019, "Mode Seeking GANs", eq. 3): 1 / (mean|G(z1) - G(z2)| / mean|z1 -
+    z2|) over the pairs (i, i + B/2) of the batch; small when different noise gives different
+    images, so a conditional G cannot ignore z."""
+    half = len(z) // 2
+    d_img = (fake[:half] - fake[half : 2 * half]).abs().mean()
+    d_z = (z[:half] - z[half : 2 * half]).abs().mean()
+    return 1.0 / (d_img / d_z + eps)

@@ -127,6 +127,7 @@ class Trainer:
         full = dataset if dataset is not None else load_dataset(cfg.data, self.tc.seed)
         self.data, self.heldout = split_holdout(full, cfg.data.holdout, self.tc.seed)
         self.family = build_family(cfg, self.data.info)
+        self.data = self.family.prepare(self.data)
         self.family.nets.to(self.device)
         for net in self.family.nets.values():
             ddp.broadcast_module(net, self.dist)

@@ -897,7 +897,7 @@ def create_app(
                 vb = b[k]
                 if k in fixed or not va.is_floating_point():
                     frame[k] = va
-                elif body.spherical:
+                elif body.spherical and va.dim() > 1:  # (N,) inputs such as a cluster draw: lerp
                     frame[k] = slerp(va.flatten(1), vb.flatten(1), t).view_as(va)
                 else:
                     frame[k] = (1 - t) * va + t * vb
