@@ -159,7 +159,9 @@ def test_mode_seeking_pairs_share_a_cluster_and_add_to_g_loss(tiny_trainer):
     fam = trainer.family
     batch = trainer.data.batch(torch.arange(10))
     seen = []
-    hook = fam.G.register_forward_pre_hook(lambda m, args, kw: seen.append(kw["c"]), with_kwargs=True)
+    hook = fam.G.register_forward_pre_hook(
+        lambda m, args, kw: seen.append(kw["c"]), with_kwargs=True
+    )
     torch.manual_seed(0)
     loss, logs = fam.step("G", batch)
     hook.remove()
