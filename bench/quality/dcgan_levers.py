@@ -25,7 +25,12 @@ from common import (
 )
 from digits import train_split
 
-OLD_DEFAULT = ["model.g_norm=batch", "train.ema=null", 'model.lr={"G":2e-4,"D":2e-4}']
+OLD_DEFAULT = [
+    "model.g_norm=batch",
+    "train.ema=null",
+    'model.lr={"G":2e-4,"D":2e-4}',
+    "model.clusters=0",
+]
 LEVERS: dict[str, list[str]] = {
     "baseline": [],
     "ema-0.999": ["train.ema=0.999", "train.ema_start=500"],
@@ -38,11 +43,19 @@ LEVERS: dict[str, list[str]] = {
     "width-48": ["model.g_channels=48", "model.d_channels=48"],
     "batch-32": ["train.batch_size=32"],
     "categorical-latent-10": ["model.n_components=10"],
-    "dcgan-mnist (pixel + lr 2e-3 + EMA)": [
+    "self-conditioning-50": ["model.clusters=50"],
+    "pixel + lr 2e-3 + EMA": [
         "model.g_norm=pixel",
         'model.lr={"G":2e-3,"D":2e-3}',
         "train.ema=0.999",
         "train.ema_start=500",
+    ],
+    "dcgan-mnist (pixel + lr 2e-3 + EMA + 50 clusters)": [
+        "model.g_norm=pixel",
+        'model.lr={"G":2e-3,"D":2e-3}',
+        "train.ema=0.999",
+        "train.ema_start=500",
+        "model.clusters=50",
     ],
 }
 
