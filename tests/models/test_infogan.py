@@ -59,6 +59,27 @@ def test_g_phase_loss_is_adversarial_plus_weighted_information_terms(tiny_traine
     assert abs(logs["loss/Q_cat"].item() - math.log(10)) < 1.0
 
 
+def test_mi_body_trains_d_body_and_q_on_the_information_term_in_d_phase(tiny_trainer):
+    trainer = tiny_trainer("infogan", mi_body=True, diffaugment="")
+    assert {p.name: p.updates for p in trainer.phases}["D"] == ("D", "Q")
+    fam = trainer.family
+    batch = {"real": torch.zeros(10, 1, 8, 8)}
+    torch.manual_seed(5)
+    loss, logs = fam.step("D", batch)
+    torch.manual_seed(5)
+    inputs = fam.noise_like(batch)
+    fake = fam.G(**inputs)
+    D = fam.nets["D"]
+    d_loss = F.softplus(-D(batch["real"])).mean() + F.softplus(D(fake)).mean()
+    cat_logits, mu = fam.nets["Q"](D.phi(fake))
+    mi = (
+        F.cross_entropy(cat_logits, inputs["c_cat"])
+        + 0.1 * 0.5 * (mu - inputs["c_cont"]).pow(2).sum(1).mean()
+    )
+    assert loss.item() == pytest.approx((d_loss + mi).item(), rel=1e-5)
+    assert "loss/Q_cat/D" in logs
+
+
 def test_traversal_sweeps_one_code_per_column(tiny_trainer):
     fam = tiny_trainer("infogan").family
     cat = fam.traversal(fam.cfg, fam.info, "cat", rows=3)

@@ -49,6 +49,11 @@ class InfoGANConfig(DCGANConfig):
     lambda_cat: float = Field(1.0, ge=0.0, description="weight of the categorical MI term")
     lambda_cont: float = Field(0.1, ge=0.0, description="weight of the continuous MI term")
     q_hidden: int = Field(128, ge=1, le=4096, description="width of the Q head's hidden layer")
+    mi_body: bool = Field(
+        False,
+        description="the information term also trains D's shared body (in D's phase, on the "
+        "fakes), as openai/InfoGAN does; off: D's body learns real vs fake only",
+    )
     lr: dict[str, PositiveFloat] = Field(default_factory=lambda: {"G": 1e-3, "D": 2e-4, "Q": 1e-3})
 
 
@@ -138,8 +143,9 @@ class InfoGAN(Family):
         return {"G": G, "D": D, "Q": QHead(D.head.in_features, cfg)}
 
     def phases(self) -> list[Phase]:
+        d_nets = ("D", "Q") if self.cfg.mi_body else ("D",)
         return [
-            Phase("D", ("D",), repeats=self.cfg.n_critic),
+            Phase("D", d_nets, repeats=self.cfg.n_critic),
             Phase("G", ("G", "Q"), new_batch=False),  # Q is trained with G (Chen et al. 2016)
         ]
 
@@ -181,14 +187,29 @@ class InfoGAN(Family):
         fake = self.G(**inputs)
         D = self.nets["D"]
         if phase == "D":
-            return d_step(D, self.cfg, batch["real"], fake)
+            loss, logs = d_step(D, self.cfg, batch["real"], fake)
+            if self.cfg.mi_body:  # D's body learns features that tell the codes apart too
+                mi, mi_logs = self.information_loss(
+                    D.phi(diff_augment(fake, self.cfg.diffaugment)), inputs
+                )
+                loss = loss + mi
+                logs.update({f"{k}/D": v for k, v in mi_logs.items()})
+            return loss, logs
         # (B, F): shared features of the (augmented) fakes, for D's head and for Q. Augmenting
         # Q's input too means G cannot hide a code in pixel-exact detail that a shift or a
         # cut-out destroys: it has to be visible in the digit's shape.
         h = D.phi(diff_augment(fake, self.cfg.diffaugment))
         loss = losses.G_LOSSES[loss_key(self.cfg)](D.head(h).squeeze(1))
-        logs = {"loss/G": loss.detach()}
+        mi, logs = self.information_loss(h, inputs)
+        logs["loss/G"] = loss.detach()
+        return loss + mi, logs
+
+    def information_loss(
+        self, h: torch.Tensor, inputs: dict[str, torch.Tensor]
+    ) -> tuple[torch.Tensor, dict]:
+        """lambda-weighted -E[log Q(c | x)] for the codes in ``inputs``, from D's features ``h``."""
         cat_logits, cont_mu = self.nets["Q"](h)
+        loss, logs = h.new_zeros(()), {}
         if self.cfg.n_cat:
             # -E[log Q(c_cat | x)]: cross-entropy of Q's prediction against the drawn code
             loss_cat = F.cross_entropy(cat_logits, inputs["c_cat"])
