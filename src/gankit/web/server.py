@@ -425,7 +425,9 @@ def describe_code(name: str, t: torch.Tensor) -> LatentInput | None:
     """What a slider needs to know about a latent input other than z, seen from samples of it.
 
     Integer inputs of one value per sample are category indices (InfoGAN's ``c_cat``: (N,));
-    one-hot float rows are categories too; any other float input is a continuous code.
+    one-hot float rows are categories too; a float of one value per sample that lies in [0, 1] is
+    a uniform draw (a self-conditioned DCGAN's ``u``, the quantile that picks its cluster); any
+    other float input is a continuous code.
     """
     per_sample = int(np.prod(t.shape[1:]))
     if not t.is_floating_point():
@@ -439,6 +441,8 @@ def describe_code(name: str, t: torch.Tensor) -> LatentInput | None:
         return None
     if is_one_hot(t):
         return LatentInput(name=name, size=per_sample, kind="categorical", low=0, high=1)
+    if per_sample == 1 and bool(((t >= 0) & (t <= 1)).all()):
+        return LatentInput(name=name, size=1, kind="continuous", low=0, high=1)
     return LatentInput(
         name=name, size=per_sample, kind="continuous", low=-CODE_RANGE, high=CODE_RANGE
     )
