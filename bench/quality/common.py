@@ -135,6 +135,25 @@ def train_with_curve(
     return curve
 
 
+def finish(args: argparse.Namespace, curve: Curve, t0: float, **fields: Any) -> dict[str, Any]:
+    """Print the run's summary (``fields`` + train times, threads, total wall time, load) and
+    write the curve with it to ``--out``."""
+    summary = {
+        "preset": args.preset,
+        "overrides": args.set,
+        **fields,
+        "train_wall_s": curve.rows[-1]["wall_s"],
+        "train_cpu_s": curve.rows[-1]["cpu_s"],
+        "threads": args.threads,
+        "total_wall_s": round(time.perf_counter() - t0, 1),
+        "load": load(),
+    }
+    print("== summary")
+    print(json.dumps(summary))
+    save_curve(args.out, curve, summary)
+    return summary
+
+
 def save_curve(path: Path | None, curve: Curve, meta: dict[str, Any]) -> None:
     if path is None:
         return

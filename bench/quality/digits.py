@@ -23,7 +23,6 @@ no number here is helped by memorised test digits. Scores are computed every ``-
 
 from __future__ import annotations
 
-import json
 import time
 
 import numpy as np
@@ -32,10 +31,10 @@ from common import (
     base_parser,
     classifier_score,
     command_line,
+    finish,
     generate,
     load,
     make_trainer,
-    save_curve,
     train_with_curve,
 )
 
@@ -139,19 +138,7 @@ def main() -> None:
     evaluate = make_evaluator(kind, args.n, heldout, train.x.numpy(), final=False)
     curve = train_with_curve(trainer, trainer.tc.steps, args.every, evaluate)
     final = make_evaluator(kind, 10_000, heldout, train.x.numpy(), final=True)(trainer)
-    summary = {
-        "preset": args.preset,
-        "overrides": args.set,
-        "final (10,000 samples)": final,
-        "train_wall_s": curve.rows[-1]["wall_s"],
-        "train_cpu_s": curve.rows[-1]["cpu_s"],
-        "threads": args.threads,
-        "total_wall_s": round(time.perf_counter() - t0, 1),
-        "load": load(),
-    }
-    print("== summary")
-    print(json.dumps(summary))
-    save_curve(args.out, curve, summary)
+    finish(args, curve, t0, **{"final (10,000 samples)": final})
 
 
 if __name__ == "__main__":

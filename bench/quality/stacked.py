@@ -17,10 +17,10 @@ import time
 from common import (
     base_parser,
     command_line,
+    finish,
     generate,
     load,
     make_trainer,
-    save_curve,
     train_with_curve,
 )
 
@@ -46,20 +46,13 @@ def main() -> None:
 
     curve = train_with_curve(trainer, trainer.tc.steps, args.every, evaluate)
     last = curve.rows[-1]
-    summary = {
-        "preset": args.preset,
-        "overrides": args.set,
-        "final": {"modes": last["modes"], "kl": last["kl"], "n": args.n},
-        "passes": last["modes"] >= 990 and last["kl"] <= 0.1,
-        "train_wall_s": last["wall_s"],
-        "train_cpu_s": last["cpu_s"],
-        "threads": args.threads,
-        "total_wall_s": round(time.perf_counter() - t0, 1),
-        "load": load(),
-    }
-    print("== summary")
-    print(json.dumps(summary))
-    save_curve(args.out, curve, summary)
+    finish(
+        args,
+        curve,
+        t0,
+        final={"modes": last["modes"], "kl": last["kl"], "n": args.n},
+        passes=last["modes"] >= 990 and last["kl"] <= 0.1,
+    )
 
 
 if __name__ == "__main__":

@@ -354,13 +354,9 @@ class DCGAN(Family):
     def step(self, phase, batch):
         z = self.noise_like(batch)
         if self.cfg.clusters:  # G draws the clusters of the real batch, D judges (image, cluster)
-            c = batch["cluster"]
-            if phase == "G" and self.cfg.mode_seeking:
-                half = len(c) // 2  # pairs (i, i + half) share a cluster for the mode-seeking term
-                c = torch.cat([c[:half], c[:half], c[2 * half :]])
-            z = {"z": z["z"], "c": c}
-        elif "c" in z and phase == "G" and self.cfg.mode_seeking:
-            half = len(z["c"]) // 2
+            z = {"z": z["z"], "c": batch["cluster"]}
+        if phase == "G" and self.cfg.mode_seeking and "c" in z:
+            half = len(z["c"]) // 2  # pairs (i, i + half) share a code for the mode-seeking term
             z["c"] = torch.cat([z["c"][:half], z["c"][:half], z["c"][2 * half :]])
         cond = {"label": z["c"]} if self.cfg.clusters else {}
         fake = self.G(**z)
