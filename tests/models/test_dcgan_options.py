@@ -87,6 +87,8 @@ def test_clusters_condition_g_and_d_on_the_data_clusters(tiny_trainer):
     from gankit.models.dcgan import ProjectionDiscriminator, cluster_of
 
     trainer = tiny_trainer("dcgan", clusters=4)
+    assert "cluster" not in trainer.data.extra  # clustering waits for the first step
+    trainer.prepare()
     fam, data = trainer.family, trainer.data
     ids = data.extra["cluster"]
     assert ids.shape == (len(data),) and ids.max() < 4
@@ -156,6 +158,7 @@ def test_mode_seeking_loss_matches_its_definition():
 
 def test_mode_seeking_pairs_share_a_cluster_and_add_to_g_loss(tiny_trainer):
     trainer = tiny_trainer("dcgan", clusters=4, mode_seeking=1.0)
+    trainer.prepare()
     fam = trainer.family
     batch = trainer.data.batch(torch.arange(10))
     seen = []

@@ -131,6 +131,7 @@ def test_spectral_norm_bounds_every_d_layer_near_one(family):
     trainer = trainer_for(family, spectral_norm=True, loss="hinge")
     D = trainer.family.nets["D"]
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in D.modules())  # SN replaces BN
+    trainer.prepare()
     batch = trainer.data.batch(torch.arange(8))
     cond = {"label": batch["cluster"]} if "cluster" in batch else {}  # dcgan's preset: projection D
     for _ in range(30):  # each training-mode forward runs one power iteration

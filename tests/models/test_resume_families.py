@@ -33,3 +33,27 @@ def test_two_halves_equal_one_run(family, model, tiny_trainer, tmp_path):
         for k, v in net.state_dict().items():
             assert torch.equal(v, other[k]), f"{name}.{k} differs after resume"
     assert ckpt.list_checkpoints(tmp_path / "half" / "checkpoints")
+
+
+def test_resume_reuses_the_checkpoints_clusters(tiny_trainer, tmp_path, monkeypatch):
+    from gankit.models import dcgan
+
+    first = tiny_trainer("dcgan", tmp_path / "run", steps=2, clusters=4)
+    first.fit()
+    ids = first.data.extra["cluster"]
+    calls = []
+    real_clusters = dcgan.image_clusters
+    monkeypatch.setattr(
+        dcgan, "image_clusters", lambda *a, **k: calls.append(a) or real_clusters(*a, **k)
+    )
+    state = torch.load(ckpt.list_checkpoints(tmp_path / "run" / "checkpoints")[-1][1],
+                       weights_only=True)
+    assert torch.equal(state["family"]["cluster_ids"].long(), ids)
+    second = tiny_trainer("dcgan", steps=4, clusters=4)
+    second.resume_from(tmp_path / "run" / "checkpoints")
+    second.fit()
+    assert calls == []  # no k-means on resume: the ids come from the checkpoint
+    assert torch.equal(second.data.extra["cluster"], ids)
+    fresh = tiny_trainer("dcgan", steps=1, clusters=4)
+    fresh.fit()
+    assert len(calls) == 1  # a new run clusters once

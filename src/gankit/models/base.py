@@ -112,9 +112,14 @@ class Family:
             inputs["label"] = batch["label"]
         return inputs
 
+    def check_data(self, data: ArrayDataset) -> None:
+        """Cheap checks of the training data against the config, when the trainer is built (so
+        bad settings fail before a run directory exists; ``prepare`` runs later)."""
+
     def prepare(self, data: ArrayDataset) -> ArrayDataset:
-        """Called once with the training data before the first step (and again on resume, so it
-        must be deterministic); may return the data with per-sample fields added in ``extra``."""
+        """Called once with the training data before the first step (after a resume too, with
+        ``load_extra_state`` already called); may return the data with per-sample fields added
+        in ``extra``."""
         return data
 
     def critic(self, points: torch.Tensor) -> torch.Tensor | None:
@@ -122,8 +127,11 @@ class Family:
         return None
 
     def extra_state(self) -> dict[str, Any]:
-        """Family state beyond network weights that a checkpoint must hold (rare)."""
+        """Family state beyond network weights that a checkpoint must hold (tensors only)."""
         return {}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        """Restore what ``extra_state`` returned (called on resume, before ``prepare``)."""
 
 
 def count_params(module: nn.Module) -> int:

@@ -14,7 +14,7 @@ Two architectures:
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -108,6 +108,14 @@ def cluster_of(u: torch.Tensor, prior: torch.Tensor) -> torch.Tensor:
     return torch.searchsorted(cdf / cdf[-1], u.contiguous(), right=True).clamp_(max=len(prior) - 1)
 
 
+def check_cluster_count(k: int, n: int) -> None:
+    if k > n:
+        raise ConfigError(
+            f"model.clusters={k} is more than the {n} training images; "
+            "set a smaller model.clusters, or 0 (off)"
+        )
+
+
 def image_clusters(x: torch.Tensor, k: int, seed: int = 0) -> torch.Tensor:
     """k-means cluster ids (N,) of uint8 images ``x`` (N, C, H, W).
 
@@ -118,11 +126,7 @@ def image_clusters(x: torch.Tensor, k: int, seed: int = 0) -> torch.Tensor:
     from sklearn.cluster import KMeans
     from sklearn.decomposition import PCA
 
-    if k > len(x):
-        raise ConfigError(
-            f"model.clusters={k} is more than the {len(x)} training images; "
-            "set a smaller model.clusters, or 0 (off)"
-        )
+    check_cluster_count(k, len(x))
     feats = x.float().div(255.0)
     if feats.shape[-1] > 32:
         feats = F.adaptive_avg_pool2d(feats, 32)
@@ -282,6 +286,7 @@ class DCGAN(Family):
 
     name = "dcgan"
     Config = DCGANConfig
+    _cluster_ids: torch.Tensor | None = None  # (N,) the training images' clusters (clusters=K)
 
     @classmethod
     def build_generator(cls, cfg: DCGANConfig, info: DataInfo) -> nn.Module:
@@ -337,6 +342,9 @@ class DCGAN(Family):
         z = torch.randn(rows, cfg.z_dim, generator=generator).repeat_interleave(cols, dim=0)
         return {"z": z, "c": (torch.arange(cols) % k).repeat(rows)}  # (rows*cols,) each
 
+    def check_data(self, data: ArrayDataset) -> None:
+        check_cluster_count(self.cfg.clusters, len(data))
+
     def prepare(self, data: ArrayDataset) -> ArrayDataset:
         """Self-conditioning (Liu et al. 2020, "Diverse Image Generation via Self-Conditioned
         GANs"; here the clusters are k-means on pixels, fixed for the run): each training image
@@ -344,9 +352,21 @@ class DCGAN(Family):
         k = self.cfg.clusters
         if not k:
             return data
-        ids = image_clusters(data.x, k)
+        ids = self._cluster_ids
+        if ids is None or len(ids) != len(data):  # a resumed run reuses its checkpoint's ids
+            ids = image_clusters(data.x, k)
+        self._cluster_ids = ids
         self.G.prior.copy_(torch.bincount(ids, minlength=k).float() / len(ids))
         return ArrayDataset(data.x, data.y, data.info, {**data.extra, "cluster": ids})
+
+    def extra_state(self) -> dict[str, Any]:
+        """The training images' cluster ids, so a resume neither reclusters nor can differ."""
+        ids = self._cluster_ids
+        return {} if ids is None else {"cluster_ids": ids.to(torch.int32)}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        if "cluster_ids" in state:
+            self._cluster_ids = state["cluster_ids"].long().cpu()
 
     def phases(self):
         return adversarial_phases(self.cfg)

@@ -20,5 +20,10 @@ class EMA:
         d = self.decay if step >= self.start else 0.0
         for e, p in zip(self.model.parameters(), model.parameters(), strict=True):
             e.lerp_(p.detach(), 1.0 - d)
+        self.copy_buffers(model)
+
+    @torch.no_grad()
+    def copy_buffers(self, model: nn.Module) -> None:
+        """Buffers (BN statistics, a generator's cluster prior) are copied, not averaged."""
         for e, b in zip(self.model.buffers(), model.buffers(), strict=True):
             e.copy_(b)

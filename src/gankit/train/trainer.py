@@ -127,7 +127,8 @@ class Trainer:
         full = dataset if dataset is not None else load_dataset(cfg.data, self.tc.seed)
         self.data, self.heldout = split_holdout(full, cfg.data.holdout, self.tc.seed)
         self.family = build_family(cfg, self.data.info)
-        self.data = self.family.prepare(self.data)
+        self.family.check_data(self.data)
+        self._prepared = False  # Family.prepare runs before the first step, after any resume
         self.family.nets.to(self.device)
         for net in self.family.nets.values():
             ddp.broadcast_module(net, self.dist)
@@ -189,7 +190,18 @@ class Trainer:
             "evals_since_best": self.evals_since_best,
         }
 
+    def prepare(self) -> None:
+        """Let the family derive per-sample fields from the training data (once, before the
+        first step; after a resume it reuses what the checkpoint holds)."""
+        if self._prepared:
+            return
+        self.data = self.family.prepare(self.data)
+        if self.ema:
+            self.ema.copy_buffers(self.family.G)
+        self._prepared = True
+
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.family.load_extra_state(state.get("family") or {})
         for k, v in state["nets"].items():
             self.family.nets[k].load_state_dict(v)
         if self.ema and state["ema"] is not None:
@@ -231,6 +243,7 @@ class Trainer:
 
     def train_step(self) -> dict[str, float]:
         """One generator update and the discriminator updates before it."""
+        self.prepare()
         logs: dict[str, float] = {}
         batch: dict[str, torch.Tensor] | None = None
         nets = self.family.nets
