@@ -80,6 +80,33 @@ def test_mi_body_trains_d_body_and_q_on_the_information_term_in_d_phase(tiny_tra
     assert "loss/Q_cat/D" in logs
 
 
+def test_paper_architecture_shares_a_1024_unit_layer_with_q(tiny_trainer, trained_run):
+    trainer = tiny_trainer("infogan", arch="infogan")
+    fam = trainer.family
+    lat = fam.latent(fam.cfg, fam.info, 6, torch.Generator().manual_seed(0))
+    fake = fam.G(**lat)
+    assert fake.shape == (6, 1, 8, 8) and fake.abs().max() <= 1  # tanh output
+    h = fam.nets["D"].phi(fake)
+    assert h.shape == (6, 1024)  # the paper's FC 1024 features, read by D's head and by Q
+    cat_logits, mu = fam.nets["Q"](h)
+    assert cat_logits.shape == (6, 10) and mu.shape == (6, 2)
+    assert math.isfinite(trainer.train_step()["loss/Q_cat"])
+    assert gankit.load(trained_run("infogan", arch="infogan")).sample(3).shape == (3, 1, 8, 8)
+
+
+def test_paper_architecture_needs_a_size_divisible_by_4():
+    from gankit.presets import resolve
+    from gankit.train.trainer import Trainer
+
+    cfg = resolve(
+        family="infogan",
+        flags={"data": {"name": "digits", "limit": 50, "image_size": 10}},
+        overrides=[{"model": {"arch": "infogan"}, "train": {"device": "cpu"}}],
+    )
+    with pytest.raises(ConfigError, match="model.arch=infogan needs an image size divisible by 4"):
+        Trainer(cfg, progress=False)
+
+
 def test_traversal_sweeps_one_code_per_column(tiny_trainer):
     fam = tiny_trainer("infogan").family
     cat = fam.traversal(fam.cfg, fam.info, "cat", rows=3)

@@ -27,6 +27,8 @@ applied to what Q reads) makes such marks unreadable, so the code has to change 
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 import torch.nn.functional as F
 from pydantic import Field, PositiveFloat
@@ -37,12 +39,17 @@ from gankit.data.base import DataInfo
 from gankit.errors import ConfigError
 from gankit.models.augment import diff_augment
 from gankit.models.base import Family, Phase
-from gankit.models.blocks import d_step, loss_key
+from gankit.models.blocks import d_step, loss_key, maybe_sn
 from gankit.models.dcgan import DCGANConfig, check_images, make_discriminator, make_generator
 from gankit.registry import register_model
 
 
 class InfoGANConfig(DCGANConfig):
+    arch: Literal["standard", "textbook", "infogan"] = Field(
+        "standard",
+        description="DCGAN's architectures, or infogan: the paper's MNIST networks (fully "
+        "connected 1024-unit layers in G and in D's body, which Q shares)",
+    )
     z_dim: int = Field(62, ge=1, le=4096, description="incompressible noise (paper: 62)")
     n_cat: int = Field(10, ge=0, le=1000, description="values of the categorical code (0: none)")
     n_cont: int = Field(2, ge=0, le=64, description="number of continuous codes in U(-1, 1)")
@@ -64,7 +71,10 @@ class InfoGenerator(nn.Module):
         super().__init__()
         self.n_cat = cfg.n_cat
         width = cfg.z_dim + cfg.n_cat + cfg.n_cont
-        self.body = make_generator(cfg.model_copy(update={"z_dim": width}), shape)
+        if cfg.arch == "infogan":
+            self.body = PaperGenerator(width, shape)
+        else:
+            self.body = make_generator(cfg.model_copy(update={"z_dim": width}), shape)
 
     def forward(
         self, z: torch.Tensor, c_cat: torch.Tensor | None = None, c_cont: torch.Tensor | None = None
@@ -77,14 +87,72 @@ class InfoGenerator(nn.Module):
         return self.body(torch.cat(parts, dim=1))  # (B, C, H, W)
 
 
+def paper_size(shape: tuple[int, ...]) -> int:
+    if shape[1] % 4:
+        raise ConfigError(f"model.arch=infogan needs an image size divisible by 4, got {shape[1]}")
+    return shape[1] // 4
+
+
+class PaperGenerator(nn.Module):
+    """The InfoGAN paper's MNIST G (its Table 1): FC 1024 -> FC 128 x s x s -> 4x4 stride-2
+    up-convolutions to 64 channels and to the image, batch norm and ReLU between."""
+
+    def __init__(self, width: int, shape: tuple[int, ...]):
+        super().__init__()
+        s = paper_size(shape)
+        self.net = nn.Sequential(
+            nn.Linear(width, 1024),
+            nn.BatchNorm1d(1024),
+            nn.ReLU(),
+            nn.Linear(1024, 128 * s * s),
+            nn.BatchNorm1d(128 * s * s),
+            nn.ReLU(),
+            nn.Unflatten(1, (128, s, s)),  # (B, 128, s, s)
+            nn.ConvTranspose2d(128, 64, 4, 2, 1),
+            nn.BatchNorm2d(64),
+            nn.ReLU(),
+            nn.ConvTranspose2d(64, shape[0], 4, 2, 1),
+            nn.Tanh(),
+        )
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        return self.net(h)  # (B, C, H, W)
+
+
+def paper_discriminator(cfg: InfoGANConfig, shape: tuple[int, ...]) -> nn.Sequential:
+    """The InfoGAN paper's MNIST D: 4x4 stride-2 convolutions to 64 and 128 channels, FC 1024
+    (the features Q shares), then the logit; LeakyReLU, batch norm after the first layer."""
+    s, sn = paper_size(shape), cfg.spectral_norm
+    bn = cfg.d_batchnorm and not sn
+
+    def norm(layer: type[nn.Module], n: int) -> list[nn.Module]:
+        return [layer(n)] if bn else []
+
+    return nn.Sequential(
+        maybe_sn(nn.Conv2d(shape[0], 64, 4, 2, 1), sn),
+        nn.LeakyReLU(0.2),
+        maybe_sn(nn.Conv2d(64, 128, 4, 2, 1), sn),
+        *norm(nn.BatchNorm2d, 128),
+        nn.LeakyReLU(0.2),
+        nn.Flatten(),
+        maybe_sn(nn.Linear(128 * s * s, 1024), sn),
+        *norm(nn.BatchNorm1d, 1024),
+        nn.LeakyReLU(0.2),
+        maybe_sn(nn.Linear(1024, 1), sn),
+    )
+
+
 class SharedDiscriminator(nn.Module):
-    """DCGAN's D split into the shared body ``phi`` (B, F) and the adversarial ``head``."""
+    """D split into the shared body ``phi`` (B, F) and the adversarial ``head``."""
 
     def __init__(self, cfg: InfoGANConfig, shape: tuple[int, ...]):
         super().__init__()
-        dcgan_d = make_discriminator(cfg, shape)
-        self.phi = dcgan_d.net[:-1]  # (B, F)
-        self.head = dcgan_d.net[-1]  # Linear(F, 1)
+        if cfg.arch == "infogan":
+            net = paper_discriminator(cfg, shape)
+        else:
+            net = make_discriminator(cfg, shape).net
+        self.phi = net[:-1]  # (B, F)
+        self.head = net[-1]  # Linear(F, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.phi(x)).squeeze(1)  # (B,)
