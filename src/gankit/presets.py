@@ -155,9 +155,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         "family": "infogan",
         "data": {"name": "mnist5k"},
         "model": {
+            "arch": "infogan",
             "z_dim": 16,
-            "g_channels": 32,
-            "d_channels": 32,
             "diffaugment": "translation",
             "lr": {"G": 1e-3, "D": 2e-4, "Q": 1e-3},
         },
