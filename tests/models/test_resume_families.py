@@ -57,3 +57,16 @@ def test_resume_reuses_the_checkpoints_clusters(tiny_trainer, tmp_path, monkeypa
     fresh = tiny_trainer("dcgan", steps=1, clusters=4)
     fresh.fit()
     assert len(calls) == 1  # a new run clusters once
+
+
+def test_resume_with_another_model_config_names_what_differs(tiny_trainer, tmp_path):
+    from gankit.errors import ConfigError
+
+    tiny_trainer("infogan", tmp_path / "run", steps=1).fit()
+    other = tiny_trainer("infogan", steps=2, z_dim=5)
+    with pytest.raises(ConfigError, match=r"made with model\.z_dim=16 \(now 5\); resume needs") as e:
+        other.resume_from(tmp_path / "run" / "checkpoints")
+    assert "\n" not in str(e.value)
+    dcgan = tiny_trainer("dcgan", steps=2)
+    with pytest.raises(ConfigError, match=r"another family \(infogan, not dcgan\)"):
+        dcgan.resume_from(tmp_path / "run" / "checkpoints")

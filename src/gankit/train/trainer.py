@@ -226,9 +226,20 @@ class Trainer:
         """Load the newest good checkpoint in ``folder``; returns its path."""
         path, state = ckpt.load_latest(folder, map_location=self.device)
         saved = RunConfig.model_validate_json(state["config"])
-        if saved.family != self.cfg.family or saved.model != self.cfg.model:
+        if saved.family != self.cfg.family:
             raise ConfigError(
-                f"checkpoint {str(path)!r} was made for another model ({saved.family}); "
+                f"checkpoint {str(path)!r} was made for another family ({saved.family}, not "
+                f"{self.cfg.family}); resume needs the run's own config"
+            )
+        if saved.model != self.cfg.model:
+            keys = sorted(set(saved.model) | set(self.cfg.model))
+            diff = [
+                f"model.{k}={saved.model.get(k)!r} (now {self.cfg.model.get(k)!r})"
+                for k in keys
+                if saved.model.get(k) != self.cfg.model.get(k)
+            ]
+            raise ConfigError(
+                f"checkpoint {str(path)!r} was made with {', '.join(diff)}; "
                 "resume needs the run's own config"
             )
         self.load_state_dict(state)
