@@ -46,8 +46,9 @@ def test_resume_reuses_the_checkpoints_clusters(tiny_trainer, tmp_path, monkeypa
     monkeypatch.setattr(
         dcgan, "image_clusters", lambda *a, **k: calls.append(a) or real_clusters(*a, **k)
     )
-    state = torch.load(ckpt.list_checkpoints(tmp_path / "run" / "checkpoints")[-1][1],
-                       weights_only=True)
+    state = torch.load(
+        ckpt.list_checkpoints(tmp_path / "run" / "checkpoints")[-1][1], weights_only=True
+    )
     assert torch.equal(state["family"]["cluster_ids"].long(), ids)
     second = tiny_trainer("dcgan", steps=4, clusters=4)
     second.resume_from(tmp_path / "run" / "checkpoints")
@@ -64,7 +65,9 @@ def test_resume_with_another_model_config_names_what_differs(tiny_trainer, tmp_p
 
     tiny_trainer("infogan", tmp_path / "run", steps=1).fit()
     other = tiny_trainer("infogan", steps=2, z_dim=5)
-    with pytest.raises(ConfigError, match=r"made with model\.z_dim=16 \(now 5\); resume needs") as e:
+    with pytest.raises(
+        ConfigError, match=r"made with model\.z_dim=16 \(now 5\); resume needs"
+    ) as e:
         other.resume_from(tmp_path / "run" / "checkpoints")
     assert "\n" not in str(e.value)
     dcgan = tiny_trainer("dcgan", steps=2)
