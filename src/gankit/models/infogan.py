@@ -23,6 +23,8 @@ On MNIST the categorical code should pick out digit classes and the continuous c
 and stroke width (the paper's Figure 2). In short runs G can instead satisfy Q with small,
 pixel-exact marks that carry the code while z decides the digit; ``model.diffaugment`` (also
 applied to what Q reads) makes such marks unreadable, so the code has to change the shape.
+``model.arch=infogan`` builds the paper's own MNIST networks (its Table 1); with them the
+categorical code finds all ten digits (docs/models/infogan.md).
 """
 
 from __future__ import annotations
@@ -48,7 +50,8 @@ class InfoGANConfig(DCGANConfig):
     arch: Literal["standard", "textbook", "infogan"] = Field(
         "standard",
         description="DCGAN's architectures, or infogan: the paper's MNIST networks (fully "
-        "connected 1024-unit layers in G and in D's body, which Q shares)",
+        "connected 1024-unit layers in G and in D's body, which Q shares; fixed widths, so "
+        "g_channels and d_channels do not apply)",
     )
     z_dim: int = Field(62, ge=1, le=4096, description="incompressible noise (paper: 62)")
     n_cat: int = Field(10, ge=0, le=1000, description="values of the categorical code (0: none)")
@@ -121,7 +124,8 @@ class PaperGenerator(nn.Module):
 
 def paper_discriminator(cfg: InfoGANConfig, shape: tuple[int, ...]) -> nn.Sequential:
     """The InfoGAN paper's MNIST D: 4x4 stride-2 convolutions to 64 and 128 channels, FC 1024
-    (the features Q shares), then the logit; LeakyReLU, batch norm after the first layer."""
+    (the features Q shares), then the logit; LeakyReLU, and batch norm on every layer but the
+    first."""
     s, sn = paper_size(shape), cfg.spectral_norm
     bn = cfg.d_batchnorm and not sn
 
