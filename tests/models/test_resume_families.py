@@ -46,9 +46,7 @@ def test_resume_reuses_the_checkpoints_clusters(tiny_trainer, tmp_path, monkeypa
     monkeypatch.setattr(
         dcgan, "image_clusters", lambda *a, **k: calls.append(a) or real_clusters(*a, **k)
     )
-    state = torch.load(
-        ckpt.list_checkpoints(tmp_path / "run" / "checkpoints")[-1][1], weights_only=True
-    )
+    _, state = ckpt.load_latest(tmp_path / "run" / "checkpoints")
     assert torch.equal(state["family"]["cluster_ids"].long(), ids)
     second = tiny_trainer("dcgan", steps=4, clusters=4)
     second.resume_from(tmp_path / "run" / "checkpoints")

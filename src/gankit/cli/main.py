@@ -30,11 +30,8 @@ def _register() -> None:
     app.command("resume")(resume.resume)
     app.command("sample")(sample.sample)
     app.command("list")(list_cmd.list_)
-    for name in (
-        "eval_cmd",
-        "compare",
-        "serve",
-    ):  # optional commands, present when their modules are
+    # optional commands, present when their modules are
+    for name in ("eval_cmd", "compare", "serve"):
         try:
             mod = __import__(f"gankit.cli.{name}", fromlist=["register"])
         except ModuleNotFoundError:
