@@ -75,6 +75,8 @@ def make_trainer(
     """A trainer for ``preset`` + ``--set`` overrides on CPU; ``dataset(cfg)`` replaces the data;
     ``resume`` continues from ``run_dir``'s newest checkpoint (the curve's CPU times then count
     from the resume)."""
+    if resume and run_dir is None:
+        raise SystemExit("--resume needs --run-dir (the run to continue)")
     sets = [parse_override(s) for s in overrides]
     sets.append({"train": {"threads": threads, "seed": seed, "device": "cpu"}})
     cfg = resolve(preset=preset, overrides=sets)
@@ -85,7 +87,7 @@ def make_trainer(
         write_config(run_dir, cfg)
     data = dataset(cfg) if dataset else None
     trainer = Trainer(cfg, run_dir=run_dir, dataset=data, progress=False)
-    if resume and run_dir is not None:
+    if resume:
         path = trainer.resume_from(run_dir / "checkpoints")
         print(f"resumed from {path} at step {trainer.step}", flush=True)
     return trainer

@@ -35,7 +35,9 @@ def main() -> None:
     args = p.parse_args()
     print(command_line(), "|", load(), flush=True)
     t0 = time.perf_counter()
-    trainer = make_trainer(args.preset, args.set, args.threads, args.seed, args.run_dir)
+    trainer = make_trainer(
+        args.preset, args.set, args.threads, args.seed, args.run_dir, resume=args.resume
+    )
     real = trainer.data.x[: args.n].numpy()
     covered, kl, _ = stacked_mnist_mode_stats(real)
     print(json.dumps({"real data": {"modes": covered, "kl": round(kl, 4), "n": len(real)}}))

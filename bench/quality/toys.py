@@ -52,7 +52,9 @@ def main() -> None:
     for preset in args.presets.split(","):
         t0 = time.perf_counter()
         run_dir = args.run_dir / preset if args.run_dir else None
-        trainer = make_trainer(preset, args.set, args.threads, args.seed, run_dir)
+        trainer = make_trainer(
+            preset, args.set, args.threads, args.seed, run_dir, resume=args.resume
+        )
         k = len(trainer.data.info.modes)
         print(f"== {preset}", flush=True)
         curve = train_with_curve(trainer, trainer.tc.steps, args.every, toy_metrics)

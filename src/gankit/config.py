@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import tomllib
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from gankit.data.base import DataConfig
 from gankit.errors import ConfigError
@@ -31,6 +31,12 @@ class TrainConfig(BaseModel):
     threads: int | None = Field(None, ge=1, description="CPU threads (default: all cores)")
     ema: float | None = Field(None, ge=0.0, lt=1.0, description="generator EMA decay, e.g. 0.999")
     ema_start: int = Field(0, ge=0, description="step at which the EMA starts averaging")
+    lr_decay_start: int | None = Field(
+        None,
+        ge=0,
+        description="step from which every learning rate decays linearly, reaching 0 at "
+        "train.steps (default: constant)",
+    )
     log_every: int = Field(50, ge=1)
     sample_every: int = Field(250, ge=1)
     checkpoint_every: int = Field(500, ge=1)
@@ -45,6 +51,22 @@ class TrainConfig(BaseModel):
     early_stop: int | None = Field(
         None, ge=1, description="stop after this many evaluations without improvement"
     )
+
+    @model_validator(mode="after")
+    def _decay_within_run(self) -> TrainConfig:
+        if self.lr_decay_start is not None and self.lr_decay_start >= self.steps:
+            raise ValueError(
+                f"train.lr_decay_start={self.lr_decay_start} must be below "
+                f"train.steps={self.steps} (the decay ends at the last step)"
+            )
+        return self
+
+    def lr_scale(self, step: int) -> float:
+        """Factor on every base learning rate for the update made at ``step`` (0-based)."""
+        start = self.lr_decay_start
+        if start is None or step < start:
+            return 1.0
+        return max(self.steps - step, 0) / (self.steps - start)
 
 
 class RunConfig(BaseModel):
@@ -93,6 +115,9 @@ def format_validation_error(
                 f"unknown config key {loc!r}"
                 + (f"; allowed: {', '.join(allowed)}" if allowed else "")
             )
+        elif e["type"] == "value_error" and isinstance(e.get("input"), dict):
+            # a check across several keys: its message names them
+            parts.append(str(e["ctx"]["error"]) if "ctx" in e else e["msg"])
         else:
             got = e.get("input")
             shown = "" if isinstance(got, dict) else f" (got {got!r})"

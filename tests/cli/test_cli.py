@@ -48,6 +48,10 @@ def _bad_folder(tmp_path, kind):
         (["train", "--config", "missing.json"], "missing.json"),
         (["train", "--image-size", "30"], "image size 30"),
         (["train", "--precision", "fp8"], "train.precision"),
+        (
+            ["train", "--steps", "10", "--set", "train.lr_decay_start=10"],
+            "train.lr_decay_start=10 must be below train.steps=10",
+        ),
         (["resume", "nosuchrun"], "run 'nosuchrun' not found"),
         (["sample", "nosuchrun"], "run 'nosuchrun' not found"),
         (["list", "nonsense"], "unknown list 'nonsense'"),

@@ -160,3 +160,24 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_finishes(run_gankit, tmp_path):
     res = run_gankit("resume", str(run_dir), "--steps", str(step + 4), "-q")
     assert res.returncode == 0, res.stderr
     assert json.loads((run_dir / "status.json").read_text())["state"] == "finished"
+
+
+def test_resume_changes_only_train_keys_it_can_continue(run_gankit, tmp_path):
+    assert run_gankit("train", *TINY_DCGAN, "--steps", "6", "-q").returncode == 0
+    run_dir = next((tmp_path / "runs").iterdir())
+    config = run_dir / "config.json"
+    before = config.read_bytes()
+    for key in ("model.z_dim=4", "train.batch_size=8", "data.name=ring", "train=3"):
+        res = run_gankit("resume", str(run_dir), "--steps", "9", "--set", key, "-q")
+        assert res.returncode == 2
+        line = res.stderr.strip()
+        assert f"resume cannot change {key.split('=')[0]!r}" in line and "\n" not in line
+    res = run_gankit("resume", str(run_dir), "--set", "train.lr_decay_start=6", "-q")
+    assert res.returncode == 2 and "train.lr_decay_start=6 must be below train.steps=6" in res.stderr
+    assert config.read_bytes() == before  # refused resumes leave the run as it was
+    res = run_gankit(
+        "resume", str(run_dir), "--steps", "9", "--set", "train.lr_decay_start=6", "-q"
+    )
+    assert res.returncode == 0, res.stderr
+    assert json.loads(config.read_text())["train"]["lr_decay_start"] == 6
+    assert _final_state(run_dir, 9)["step"] == 9

@@ -143,6 +143,9 @@ class Trainer:
             )
             for ph in self.phases
         }
+        self.base_lrs = {
+            k: [g["lr"] for g in opt.param_groups] for k, opt in self.optimizers.items()
+        }
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.tc.precision == "fp16")
         self.ema = EMA(self.family.G, self.tc.ema, self.tc.ema_start) if self.tc.ema else None
         self.sampler = BatchSampler(
@@ -258,6 +261,10 @@ class Trainer:
         logs: dict[str, float] = {}
         batch: dict[str, torch.Tensor] | None = None
         nets = self.family.nets
+        scale = self.tc.lr_scale(self.step)
+        for name, opt in self.optimizers.items():
+            for group, base in zip(opt.param_groups, self.base_lrs[name], strict=True):
+                group["lr"] = base * scale
         for ph in self.phases:
             for name, net in nets.items():
                 net.requires_grad_(name in ph.updates)
