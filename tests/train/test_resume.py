@@ -173,7 +173,9 @@ def test_resume_changes_only_train_keys_it_can_continue(run_gankit, tmp_path):
         line = res.stderr.strip()
         assert f"resume cannot change {key.split('=')[0]!r}" in line and "\n" not in line
     res = run_gankit("resume", str(run_dir), "--set", "train.lr_decay_start=6", "-q")
-    assert res.returncode == 2 and "train.lr_decay_start=6 must be below train.steps=6" in res.stderr
+    assert (
+        res.returncode == 2 and "train.lr_decay_start=6 must be below train.steps=6" in res.stderr
+    )
     assert config.read_bytes() == before  # refused resumes leave the run as it was
     res = run_gankit(
         "resume", str(run_dir), "--steps", "9", "--set", "train.lr_decay_start=6", "-q"
