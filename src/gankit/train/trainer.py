@@ -293,7 +293,8 @@ class Trainer:
         return logs
 
     def fit(self, steps: int | None = None) -> dict[str, Any]:
-        """Train until ``steps`` (default: the config's) and return the last logged stats."""
+        """Train until ``steps`` (default: the config's) and return the last logged stats.
+        A learning-rate decay (``train.lr_decay_start``) always ends at ``train.steps``."""
         total = steps or self.tc.steps
         self._install_signal_handlers()
         acc: dict[str, list[float]] = defaultdict(list)
