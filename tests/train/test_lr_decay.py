@@ -42,13 +42,15 @@ def test_scale_is_one_then_linear_towards_zero():
 def test_every_optimizer_follows_the_schedule():
     trainer = _trainer(steps=8, start=4)
     seen = []
+    logged = []
     for _ in range(8):
-        trainer.train_step()
+        logged.append(trainer.train_step()["lr_scale"])
         seen.append({k: [g["lr"] for g in o.param_groups] for k, o in trainer.optimizers.items()})
     for step, lrs in enumerate(seen):
         scale = 1.0 if step < 4 else (8 - step) / 4
         assert lrs["G"] == [pytest.approx(1e-3 * scale)]
         assert lrs["D"] == [pytest.approx(4e-3 * scale)]
+        assert logged[step] == pytest.approx(scale)
 
 
 def test_resume_inside_the_decay_equals_an_uninterrupted_run(tmp_path):

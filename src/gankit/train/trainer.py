@@ -265,6 +265,8 @@ class Trainer:
         for name, opt in self.optimizers.items():
             for group, base in zip(opt.param_groups, self.base_lrs[name], strict=True):
                 group["lr"] = base * scale
+        if self.tc.lr_decay_start is not None:
+            logs["lr_scale"] = scale  # logged (stats.jsonl, dashboard) while a decay is set
         for ph in self.phases:
             for name, net in nets.items():
                 net.requires_grad_(name in ph.updates)
