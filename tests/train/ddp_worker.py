@@ -7,6 +7,7 @@ import torch
 import torch.distributed as dist
 
 from gankit.presets import resolve
+from gankit.train import distributed as ddp
 from gankit.train.trainer import Trainer
 
 out = sys.argv[1]
@@ -39,3 +40,5 @@ if trainer.dist.main:
             },
             f,
         )
+ddp.shutdown(trainer.dist)
+ddp.exit_process(0)

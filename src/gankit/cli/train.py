@@ -113,6 +113,7 @@ def run(cfg, runs_dir: Path | None, progress: bool = True, resume_dir: Path | No
     """Load data, build the trainer, and only then create the run directory and train."""
     from gankit.cli.main import console
     from gankit.runs import new_run_dir, runs_dir_default, truncate_jsonl
+    from gankit.train import distributed as ddp
     from gankit.train.trainer import Trainer, write_config
 
     trainer = Trainer(cfg, run_dir=None, progress=progress)
@@ -149,7 +150,10 @@ def run(cfg, runs_dir: Path | None, progress: bool = True, resume_dir: Path | No
                 f"Continue with: gankit resume {run_dir}"
             )
         raise
+    ddp.shutdown(trainer.dist)  # every rank: all done before any process exits
     if not trainer.dist.main:
+        if trainer.dist.active:
+            ddp.exit_process(0)
         return
     wall = time.perf_counter() - t0
     keys = ("loss/D", "loss/G", "D(x)", "D(G(z))", "acc/D")
@@ -164,6 +168,8 @@ def run(cfg, runs_dir: Path | None, progress: bool = True, resume_dir: Path | No
     (run_dir / "summary.json").write_text(
         json.dumps({"steps": trainer.step, "wall_s": round(wall, 2), "last": last}, indent=2)
     )
+    if trainer.dist.active:
+        ddp.exit_process(0)
 
 
 train.__doc__ = "Train a GAN. With no arguments: DCGAN on the bundled MNIST digits.\n" + EXAMPLES

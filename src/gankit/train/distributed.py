@@ -10,6 +10,7 @@ The arithmetic is DDP's: every rank applies the mean gradient, so replicas stay 
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 
 import torch
@@ -42,8 +43,20 @@ def init(device_type: str) -> Dist:
 
 
 def shutdown(d: Dist) -> None:
+    """Wait for every rank, then leave the process group. Without it a rank that finishes first
+    exits with its connections open, and gloo on a rank still at work can abort the process."""
     if d.active and dist.is_initialized():
+        dist.barrier()
         dist.destroy_process_group()
+
+
+def exit_process(code: int = 0) -> None:
+    """End a torchrun worker after ``shutdown`` without interpreter finalisation: gloo's worker
+    threads can still hold objects whose destruction then needs the interpreter, and the process
+    aborts (SIGABRT, "terminate called without an active exception") after its work is done."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def average_gradients(params: list[torch.nn.Parameter], d: Dist) -> None:
