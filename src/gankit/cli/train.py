@@ -151,14 +151,19 @@ def run(cfg, runs_dir: Path | None, progress: bool = True, resume_dir: Path | No
             )
         raise
     ddp.shutdown(trainer.dist)  # every rank: all done before any process exits
-    if not trainer.dist.main:
-        if trainer.dist.active:
-            ddp.exit_process(0)
-        return
-    wall = time.perf_counter() - t0
+    if trainer.dist.main:
+        _report(run_dir, trainer.step, time.perf_counter() - t0, last)
+    if trainer.dist.active:
+        ddp.exit_process(0)
+
+
+def _report(run_dir: Path, steps: int, wall: float, last: dict) -> None:
+    """Print where the finished run's samples and generator are; write summary.json."""
+    from gankit.cli.main import console
+
     keys = ("loss/D", "loss/G", "D(x)", "D(G(z))", "acc/D")
     summary = "  ".join(f"{k} {last[k]:.3f}" for k in keys if k in last)
-    console.print(f"done: {trainer.step} steps in {wall:.1f} s  {summary}")
+    console.print(f"done: {steps} steps in {wall:.1f} s  {summary}")
     samples = sorted((run_dir / "samples").glob("step_*.png"))
     console.print(
         f"samples:   {samples[-1] if samples else run_dir / 'samples'}\n"
@@ -166,10 +171,8 @@ def run(cfg, runs_dir: Path | None, progress: bool = True, resume_dir: Path | No
         f"next:      gankit sample {run_dir} --n 64 --out samples.npz --grid grid.png"
     )
     (run_dir / "summary.json").write_text(
-        json.dumps({"steps": trainer.step, "wall_s": round(wall, 2), "last": last}, indent=2)
+        json.dumps({"steps": steps, "wall_s": round(wall, 2), "last": last}, indent=2)
     )
-    if trainer.dist.active:
-        ddp.exit_process(0)
 
 
 train.__doc__ = "Train a GAN. With no arguments: DCGAN on the bundled MNIST digits.\n" + EXAMPLES

@@ -261,6 +261,7 @@ class Trainer:
         logs: dict[str, float] = {}
         batch: dict[str, torch.Tensor] | None = None
         nets = self.family.nets
+        # Always from the base rates: a checkpoint made inside a decay restores decayed ones.
         scale = self.tc.lr_scale(self.step)
         for name, opt in self.optimizers.items():
             for group, base in zip(opt.param_groups, self.base_lrs[name], strict=True):
