@@ -1,5 +1,5 @@
-"""The adversarial options on the unconditional families: every loss, n_critic, spectral norm,
-PacGAN and DiffAugment, with the loss values checked against hand-computed numbers."""
+"""The adversarial options on the unconditional families: every loss, n_critic, the R1 penalty,
+spectral norm, PacGAN and DiffAugment, with the loss values checked against hand-computed numbers."""
 
 from __future__ import annotations
 
@@ -100,6 +100,32 @@ def test_gradient_penalty_is_added_with_its_weight():
     d_loss, logs = d_step(lambda x: 3 * x[:, 0], cfg, REAL, FAKE)  # |grad| = 3: GP = (3-1)^2
     assert logs["loss/GP"].item() == pytest.approx(4.0)
     assert d_loss.item() == pytest.approx(3 * ((0.5 - 3) / 2 - (2 - 1) / 2) + 10 * 4.0)
+
+
+def test_r1_penalty_is_the_squared_gradient_at_real_samples_only():
+    # D(x) = x0^2: grad at x is 2 x0, so R1 = mean((2 * 2)^2, (2 * -1)^2) = 10 on REAL; the fakes
+    # (gradients 1 and -6) must not enter it.
+    cfg = AdversarialConfig(r1=2.0)
+    d_loss, logs = d_step(lambda x: x[:, 0] ** 2, cfg, REAL, FAKE)
+    assert logs["loss/R1"].item() == pytest.approx(10.0)
+    bce = -(math.log(sig(4)) + math.log(sig(1))) / 2 - (
+        math.log(1 - sig(0.25)) + math.log(1 - sig(9))
+    ) / 2
+    assert d_loss.item() == pytest.approx(bce + 0.5 * 2.0 * 10.0, rel=1e-5)
+    assert "loss/R1" not in d_step(identity_D, AdversarialConfig(), REAL, FAKE)[1]
+
+
+@pytest.mark.parametrize("model", [{"r1": 1.0}, {"r1": 1.0, "clusters": 4}])
+def test_r1_reaches_d_in_a_training_step(model):
+    # The penalty's own gradient reaches D's weights: with a huge weight D's update is dominated
+    # by it, so the step differs from the unpenalised one from the same start.
+    steps = {}
+    for gamma in (0.0, 1e3):
+        trainer = trainer_for("dcgan", **{**model, "r1": gamma})
+        logs = trainer.train_step()
+        assert ("loss/R1" in logs) == (gamma > 0)
+        steps[gamma] = [p.detach().clone() for p in trainer.family.nets["D"].parameters()]
+    assert any(not torch.equal(a, b) for a, b in zip(steps[0.0], steps[1e3], strict=True))
 
 
 def test_pack_joins_consecutive_samples_and_checks_the_batch():

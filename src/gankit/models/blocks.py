@@ -22,6 +22,13 @@ class AdversarialConfig(ModelConfig):
     loss: LossName = "nonsaturating"
     n_critic: int = Field(1, ge=1, le=100, description="D updates per G update")
     gp_weight: float = Field(10.0, ge=0.0, description="gradient-penalty weight for wgan-gp")
+    r1: float = Field(
+        0.0,
+        ge=0.0,
+        le=1000.0,
+        description="R1 penalty weight gamma: D's loss gains gamma/2 * E||grad_x D(x)||^2 on real "
+        "samples (Mescheder et al. 2018; 0: off)",
+    )
     spectral_norm: bool = Field(False, description="spectral normalisation on D's layers")
     pack: int = Field(1, ge=1, le=16, description="PacGAN: samples per D input")
     diffaugment: str = Field(
@@ -66,13 +73,16 @@ def loss_key(cfg: AdversarialConfig) -> str:
 def d_step(
     D, cfg: AdversarialConfig, real: torch.Tensor, fake: torch.Tensor, **cond
 ) -> tuple[torch.Tensor, dict]:
-    """D's loss on real vs (detached) fake samples, with the gradient penalty for wgan-gp.
+    """D's loss on real vs (detached) fake samples, with the gradient penalty for wgan-gp and
+    the R1 penalty with ``cfg.r1``.
 
     ``D(x, **cond)`` returns logits of shape (B/pack,). With ``cfg.diffaugment`` both sets are
-    augmented (independently per sample) before D sees them; the penalty then uses the augmented
+    augmented (independently per sample) before D sees them; the penalties then use the augmented
     samples, as in the DiffAugment reference code.
     """
     real = diff_augment(real, cfg.diffaugment)
+    if cfg.r1 > 0:
+        real = real.detach().requires_grad_(True)  # R1 is the gradient at D's real inputs
     fake = diff_augment(fake.detach(), cfg.diffaugment)
     real_logits = D(pack(real, cfg.pack), **cond)
     fake_logits = D(pack(fake, cfg.pack), **cond)
@@ -86,6 +96,10 @@ def d_step(
         loss = loss + cfg.gp_weight * gp
         logs["loss/GP"] = gp.detach()
         logs["W_estimate"] = (real_logits.mean() - fake_logits.mean()).detach()
+    if cfg.r1 > 0:
+        r1 = losses.r1_penalty(real_logits, real)
+        loss = loss + 0.5 * cfg.r1 * r1
+        logs["loss/R1"] = r1.detach()
     logs.update(losses.equilibrium_stats(real_logits, fake_logits, key))
     return loss, logs
 
