@@ -6,6 +6,11 @@ and measure KL(q || uniform) in nats (``gankit.metrics.modes.stacked_mnist_mode_
 Bar (issue 4): >= 990 modes and KL <= 0.1. The real data's own figure on the same number of
 samples is printed first: the floor that classifier errors and sampling noise set.
 
+Each evaluation also prints the KL's two parts (``kl_channels``: the three channels' own digit
+frequencies, R + G + B; ``kl_dependence``: dependence between channels, about 0.019 by chance at
+26,000 samples) and ``unclear``: the share of channels the classifier reads with less than 0.9
+confidence (about 0.01 for real digits; malformed digits raise it).
+
     python bench/quality/stacked.py --preset dcgan-stacked-mnist --every 1000
 """
 
@@ -14,6 +19,7 @@ from __future__ import annotations
 import json
 import time
 
+import numpy as np
 from common import (
     base_parser,
     command_line,
@@ -24,7 +30,22 @@ from common import (
     train_with_curve,
 )
 
-from gankit.metrics.modes import stacked_mnist_mode_stats
+from gankit.metrics.features import probs
+from gankit.metrics.modes import stacked_mnist_kl_parts, stacked_mnist_mode_stats
+
+
+def read(images: np.ndarray) -> dict:
+    """Modes, KL and its parts, and the share of unclear channels of uint8 (N, 3, H, W) images."""
+    covered, kl, counts = stacked_mnist_mode_stats(images)
+    channels, dependence = stacked_mnist_kl_parts(counts)
+    p = probs(images.reshape(-1, 1, *images.shape[2:]))  # (3N, 10), every channel on its own
+    return {
+        "modes": covered,
+        "kl": round(kl, 4),
+        "kl_channels": round(sum(channels), 4),
+        "kl_dependence": round(dependence, 4),
+        "unclear": round(float((p.max(1) < 0.9).mean()), 4),
+    }
 
 
 def main() -> None:
@@ -39,12 +60,10 @@ def main() -> None:
         args.preset, args.set, args.threads, args.seed, args.run_dir, resume=args.resume
     )
     real = trainer.data.x[: args.n].numpy()
-    covered, kl, _ = stacked_mnist_mode_stats(real)
-    print(json.dumps({"real data": {"modes": covered, "kl": round(kl, 4), "n": len(real)}}))
+    print(json.dumps({"real data": {**read(real), "n": len(real)}}))
 
     def evaluate(tr) -> dict:
-        covered, kl, _ = stacked_mnist_mode_stats(generate(tr, args.n).numpy())
-        return {"modes": covered, "kl": round(kl, 4)}
+        return read(generate(tr, args.n).numpy())
 
     curve = train_with_curve(trainer, trainer.tc.steps, args.every, evaluate)
     last = curve.rows[-1]

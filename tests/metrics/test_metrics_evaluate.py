@@ -61,6 +61,28 @@ def test_collapsed_toy():
     assert by["modes-covered"].value == 1 and by["reverse-kl"].value == pytest.approx(math.log(8))
 
 
+def test_stacked_mnist_kl_comes_with_its_two_parts(digits_heldout):
+    from gankit.metrics.modes import stacked_mnist
+
+    x, y = digits_heldout
+    images, _ = stacked_mnist(x, 2000, seed=0, y=y)
+    by = {
+        r.name: r
+        for r in evaluate(images, images, ["stacked-mnist-modes"], dataset="stacked-mnist")
+    }
+    assert by["modes-covered"].value > 800 and by["kl-to-uniform"].metric == "stacked-mnist-modes"
+    parts = by["kl-channels"].value + by["kl-dependence"].value
+    assert parts == pytest.approx(by["kl-to-uniform"].value)
+    assert by["kl-channels"].value < 0.02 < by["kl-dependence"].value  # real digits: chance only
+    # One channel's digits made all alike: the channel part carries it, not the dependence.
+    images[:, 0] = images[0, 0]
+    by = {
+        r.name: r
+        for r in evaluate(images, images, ["stacked-mnist-modes"], dataset="stacked-mnist")
+    }
+    assert math.log(10) <= by["kl-channels"].value < math.log(10) + 0.02
+
+
 def test_digit_defaults(digits_train, digits_heldout):
     (xt, _), (xh, _) = digits_train, digits_heldout
     rng = np.random.default_rng(0)  # the digits are sorted by label: shuffle before slicing

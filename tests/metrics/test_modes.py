@@ -10,6 +10,7 @@ import pytest
 from gankit.metrics.modes import (
     kl_to_uniform,
     stacked_mnist,
+    stacked_mnist_kl_parts,
     stacked_mnist_labels,
     stacked_mnist_mode_stats,
     toy_mode_stats,
@@ -58,6 +59,25 @@ def test_no_high_quality_samples_gives_nan_kl():
 def test_kl_to_uniform():
     assert kl_to_uniform(np.full(8, 5)) == pytest.approx(0.0)
     assert kl_to_uniform(np.array([4, 4, 0, 0])) == pytest.approx(math.log(2))
+
+
+def test_stacked_kl_splits_into_channels_and_dependence():
+    # Independent channels: red digits 0 and 1 only (KL log 5), green and blue uniform.
+    red = np.array([0.5, 0.5] + [0.0] * 8)
+    q = np.einsum("r,g,b->rgb", red, np.full(10, 0.1), np.full(10, 0.1)).ravel() * 1e6
+    channels, dep = stacked_mnist_kl_parts(q)
+    assert channels == pytest.approx([math.log(5), 0, 0]) and dep == pytest.approx(0, abs=1e-12)
+    # All three channels equal (000, 111, ..., 999): every marginal uniform, all KL dependence.
+    same = np.zeros(1000)
+    same[[111 * d for d in range(10)]] = 7
+    channels, dep = stacked_mnist_kl_parts(same)
+    assert channels == pytest.approx([0, 0, 0], abs=1e-12) and dep == pytest.approx(math.log(100))
+    rng = np.random.default_rng(0)
+    counts = rng.integers(0, 50, 1000)
+    channels, dep = stacked_mnist_kl_parts(counts)
+    assert sum(channels) + dep == pytest.approx(kl_to_uniform(counts))
+    with pytest.raises(ValueError, match=r"\(1000,\) class histogram"):
+        stacked_mnist_kl_parts(np.ones(999))
 
 
 def test_stacked_mnist_builder(digits_heldout):

@@ -108,9 +108,10 @@ def test_r1_penalty_is_the_squared_gradient_at_real_samples_only():
     cfg = AdversarialConfig(r1=2.0)
     d_loss, logs = d_step(lambda x: x[:, 0] ** 2, cfg, REAL, FAKE)
     assert logs["loss/R1"].item() == pytest.approx(10.0)
-    bce = -(math.log(sig(4)) + math.log(sig(1))) / 2 - (
-        math.log(1 - sig(0.25)) + math.log(1 - sig(9))
-    ) / 2
+    bce = (
+        -(math.log(sig(4)) + math.log(sig(1))) / 2
+        - (math.log(1 - sig(0.25)) + math.log(1 - sig(9))) / 2
+    )
     assert d_loss.item() == pytest.approx(bce + 0.5 * 2.0 * 10.0, rel=1e-5)
     assert "loss/R1" not in d_step(identity_D, AdversarialConfig(), REAL, FAKE)[1]
 

@@ -354,13 +354,32 @@ def stacked_mnist_modes_metric(ctx: EvalContext) -> list[Result]:
             f"stacked-mnist-modes needs 3-channel images, got {ctx.fake.shape[1]}"
         )
     ext = features.mnist_extractor(ctx.device)
-    covered, kl, _ = modes.stacked_mnist_mode_stats(ctx.fake, features.mnist_classifier())
+    covered, kl, counts = modes.stacked_mnist_mode_stats(ctx.fake, features.mnist_classifier())
+    channels, dependence = modes.stacked_mnist_kl_parts(counts)
     pp = ctx.passport("stacked-mnist-modes", ext, n_real=0, num_modes=1000)
     name = "stacked-mnist-modes"
     return [
         Result(name, "modes-covered", covered, None, "higher", "of 1000", pp),
         Result(
             name, "kl-to-uniform", kl, None, "lower", "KL(class histogram || uniform), nats", pp
+        ),
+        Result(
+            name,
+            "kl-channels",
+            sum(channels),
+            None,
+            "lower",
+            "part of the KL from each channel's digit frequencies (R + G + B), nats",
+            pp,
+        ),
+        Result(
+            name,
+            "kl-dependence",
+            dependence,
+            None,
+            "lower",
+            "part of the KL from dependence between channels, nats (~999/2N by chance)",
+            pp,
         ),
     ]
 
