@@ -172,3 +172,11 @@ def test_mode_seeking_pairs_share_a_cluster_and_add_to_g_loss(tiny_trainer):
     assert torch.equal(c[:5], c[5:]) and torch.equal(c[:5], batch["cluster"][:5])
     assert "loss/mode_seeking" in logs
     assert torch.allclose(loss, logs["loss/G"] + logs["loss/mode_seeking"])
+
+
+@pytest.mark.parametrize("family", ["cgan", "infogan"])
+@pytest.mark.parametrize("model", [{"clusters": 3}, {"mode_seeking": 1.0}])
+def test_families_built_on_dcgan_refuse_its_options_they_would_ignore(family, model, tiny_trainer):
+    key, value = next(iter(model.items()))
+    with pytest.raises(ConfigError, match=f"{family} does not use model.{key}={value}"):
+        tiny_trainer(family, **model)

@@ -38,6 +38,7 @@ from gankit.models.dcgan import (
     check_images,
     make_discriminator,
     make_generator,
+    refuse_dcgan_only,
 )
 from gankit.registry import register_model
 
@@ -89,6 +90,7 @@ def _check_labels(cfg: CGANConfig, info: DataInfo) -> None:
         raise ConfigError(f"cgan does not support model.pack={cfg.pack} (one label per D input)")
     if cfg.n_components:
         raise ConfigError("cgan takes no model.n_components: its G is conditioned on the labels")
+    refuse_dcgan_only(cfg, "cgan")
 
 
 @register_model("cgan")

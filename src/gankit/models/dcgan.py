@@ -57,6 +57,19 @@ class DCGANConfig(AdversarialConfig):
     )
 
 
+# DCGAN_ONLY: options of the unconditional DCGAN that its subclasses (cgan, infogan) do not use.
+DCGAN_ONLY = ("clusters", "mode_seeking")
+
+
+def refuse_dcgan_only(cfg: DCGANConfig, family: str) -> None:
+    """A one-line error for a DCGAN-only option set on a family that would ignore it."""
+    for key in DCGAN_ONLY:
+        if getattr(cfg, key):
+            raise ConfigError(
+                f"{family} does not use model.{key}={getattr(cfg, key)} (a dcgan option); remove it"
+            )
+
+
 def split_size(size: int) -> tuple[int, int]:
     """size = k * 2^n with 4 <= k <= 7 -> (k, n); e.g. 28 -> (7, 2), 64 -> (4, 4)."""
     k, n = size, 0

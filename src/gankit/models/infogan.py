@@ -42,7 +42,13 @@ from gankit.errors import ConfigError
 from gankit.models.augment import diff_augment
 from gankit.models.base import Family, Phase
 from gankit.models.blocks import d_step, loss_key, maybe_sn
-from gankit.models.dcgan import DCGANConfig, check_images, make_discriminator, make_generator
+from gankit.models.dcgan import (
+    DCGANConfig,
+    check_images,
+    make_discriminator,
+    make_generator,
+    refuse_dcgan_only,
+)
 from gankit.registry import register_model
 
 
@@ -205,6 +211,7 @@ class InfoGAN(Family):
             )
         if cfg.n_components:
             raise ConfigError("infogan takes no model.n_components: its codes are model.n_cat")
+        refuse_dcgan_only(cfg, "infogan")
         if cfg.n_cat + cfg.n_cont == 0:
             raise ConfigError("infogan needs at least one code: set model.n_cat or model.n_cont")
         return InfoGenerator(cfg, info.shape)
