@@ -27,7 +27,7 @@ from common import (
 
 from gankit.metrics.modes import TOY_NUM_SAMPLES, toy_mode_stats
 
-PRESETS = ["mgan-ring", "mlp-gan-ring", "mgan-grid", "mlp-gan-grid"]
+PRESETS = ["mgan-ring", "mlp-gan-ring", "selfcond-grid", "mgan-grid", "mlp-gan-grid"]
 
 
 def toy_metrics(trainer) -> dict[str, float]:

@@ -31,11 +31,12 @@ class TrainConfig(BaseModel):
     threads: int | None = Field(None, ge=1, description="CPU threads (default: all cores)")
     ema: float | None = Field(None, ge=0.0, lt=1.0, description="generator EMA decay, e.g. 0.999")
     ema_start: int = Field(0, ge=0, description="step at which the EMA starts averaging")
-    lr_decay_start: int | None = Field(
+    lr_decay_start: int | float | None = Field(
         None,
         ge=0,
         description="step from which every learning rate decays linearly, reaching 0 at "
-        "train.steps (default: constant)",
+        "train.steps, or a fraction of train.steps in (0, 1), e.g. 0.5: the second half "
+        "(default: constant)",
     )
     log_every: int = Field(50, ge=1)
     sample_every: int = Field(250, ge=1)
@@ -54,16 +55,29 @@ class TrainConfig(BaseModel):
 
     @model_validator(mode="after")
     def _decay_within_run(self) -> TrainConfig:
-        if self.lr_decay_start is not None and self.lr_decay_start >= self.steps:
+        start = self.lr_decay_start
+        if isinstance(start, float) and not 0 < start < 1:
             raise ValueError(
-                f"train.lr_decay_start={self.lr_decay_start} must be below "
-                f"train.steps={self.steps} (the decay ends at the last step)"
+                f"train.lr_decay_start={start} is neither a step (an integer) nor a fraction of "
+                "train.steps in (0, 1)"
+            )
+        if isinstance(start, int) and start >= self.steps:
+            raise ValueError(
+                f"train.lr_decay_start={start} must be below train.steps={self.steps} "
+                "(the decay ends at the last step; a fraction such as 0.5 follows train.steps)"
             )
         return self
 
+    @property
+    def decay_start_step(self) -> int | None:
+        """The step at which the learning-rate decay starts (a fraction resolved against
+        ``steps``), or None without a decay."""
+        start = self.lr_decay_start
+        return round(start * self.steps) if isinstance(start, float) else start
+
     def lr_scale(self, step: int) -> float:
         """Factor on every base learning rate for the update made at ``step`` (0-based)."""
-        start = self.lr_decay_start
+        start = self.decay_start_step
         if start is None or step < start:
             return 1.0
         return max(self.steps - step, 0) / (self.steps - start)

@@ -106,6 +106,29 @@ PRESETS: dict[str, dict[str, Any]] = {
             "log_every": 50,
         },
     },
+    # Self-conditioning on the grid (Liu et al. 2020): 25 k-means clusters of the points label G's
+    # code and a projection D, so no mode can be left without a cluster of G's; the learning
+    # rates fall linearly to 0 over the last two thirds, which settles each mode's spread.
+    # Figures in docs/models/mlp-gan.md (bench/quality/toys.py).
+    "selfcond-grid": {
+        "family": "mlp-gan",
+        "data": {"name": "grid"},
+        "model": {
+            "z_dim": 2,
+            "hidden": [128, 128, 128],
+            "d_hidden": [256, 256, 256],  # D must see each mode's spread (sigma 0.05) in 8 x 8
+            "clusters": 25,
+            "lr": {"G": 5e-4, "D": 5e-4},
+        },
+        "train": {
+            "steps": 6000,
+            "batch_size": 256,
+            "ema": 0.995,
+            "lr_decay_start": 1 / 3,  # from step 2,000 of 6,000; follows --steps
+            "sample_every": 500,
+            "log_every": 50,
+        },
+    },
     # Stacked MNIST (1,000 modes; bench/quality/stacked.py): the digit DCGAN on 3 channels,
     # self-conditioned on 1,000 clusters, Adam 5e-3, EMA 0.998: 1,000 modes and KL 0.092 after
     # 6,000 steps on one thread (0.096 with EMA 0.999; 0.12 at Adam 1e-3; 0.19 without the
@@ -196,10 +219,11 @@ FAMILY_DEFAULT_PRESET = {
     "autoencoder": "autoencoder-mnist",
     "vae": "vae-mnist",
 }
-# For 2-D toy data: `gankit train --data grid` takes the preset that reaches the toy bars (MGAN);
-# `gankit train mlp-gan --data grid` the plain GAN of the seeds, collapse and all.
+# For 2-D toy data: `gankit train --data ring|grid` takes the preset that reaches the toy bars
+# (MGAN on the ring, self-conditioning on the grid); `gankit train mlp-gan --data grid` the plain
+# GAN of the seeds, collapse and all.
 TOY_DEFAULT_PRESET: dict[str | None, dict[str, str]] = {
-    None: {"ring": "mgan-ring", "grid": "mgan-grid", "swissroll": "mlp-gan-ring"},
+    None: {"ring": "mgan-ring", "grid": "selfcond-grid", "swissroll": "mlp-gan-ring"},
     "mlp-gan": {"ring": "mlp-gan-ring", "grid": "mlp-gan-grid", "swissroll": "mlp-gan-ring"},
 }
 TOY_DATASETS = ("ring", "grid", "swissroll")

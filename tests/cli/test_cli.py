@@ -52,6 +52,10 @@ def _bad_folder(tmp_path, kind):
             ["train", "--steps", "10", "--set", "train.lr_decay_start=10"],
             "train.lr_decay_start=10 must be below train.steps=10",
         ),
+        (
+            ["train", "--set", "train.lr_decay_start=1.5"],
+            "train.lr_decay_start=1.5 is neither a step (an integer) nor a fraction",
+        ),
         (["resume", "nosuchrun"], "run 'nosuchrun' not found"),
         (["sample", "nosuchrun"], "run 'nosuchrun' not found"),
         (["list", "nonsense"], "unknown list 'nonsense'"),
@@ -79,6 +83,16 @@ def test_dry_run_prints_config_and_writes_nothing(run_gankit, tmp_path):
     assert cfg["family"] == "mlp-gan" and cfg["data"]["name"] == "grid"
     assert cfg["train"]["steps"] == 7 and "hidden" in cfg["model"]
     assert not (tmp_path / "runs").exists()
+
+
+def test_toy_data_takes_the_preset_that_meets_the_bars(run_gankit):
+    res = run_gankit("train", "--data", "grid", "--steps", "300", "--dry-run")
+    assert res.returncode == 0, res.stderr
+    cfg = json.loads(res.stdout[res.stdout.index("{") :])
+    assert cfg["preset"] == "selfcond-grid" and cfg["model"]["clusters"] == 25
+    assert cfg["train"]["steps"] == 300  # the decay, a fraction of the steps, follows --steps
+    res = run_gankit("train", "mlp-gan", "--data", "grid", "--dry-run")
+    assert json.loads(res.stdout[res.stdout.index("{") :])["preset"] == "mlp-gan-grid"
 
 
 def test_config_file_and_overrides(run_gankit, tmp_path):

@@ -39,6 +39,15 @@ def test_scale_is_one_then_linear_towards_zero():
     assert [TrainConfig(steps=3).lr_scale(s) for s in range(3)] == [1, 1, 1]
 
 
+def test_a_fraction_starts_the_decay_at_that_share_of_the_steps():
+    for steps, start in [(10, 6), (6000, 2000), (300, 100)]:
+        tc = TrainConfig(steps=steps, lr_decay_start=start / steps)
+        assert tc.decay_start_step == start
+        assert [tc.lr_scale(s) for s in range(steps)] == [
+            TrainConfig(steps=steps, lr_decay_start=start).lr_scale(s) for s in range(steps)
+        ]
+
+
 def test_every_optimizer_follows_the_schedule():
     trainer = _trainer(steps=8, start=4)
     seen = []

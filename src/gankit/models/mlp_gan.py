@@ -14,21 +14,31 @@ sample and G is rewarded when it can: G's loss adds ``beta * CE(C(G(z, c)), c)``
 (Hoang et al. 2018, "MGAN: Training Generative Adversarial Nets with Multiple Generators"; C
 shares D's layers but its last, and is trained with G, like InfoGAN's Q). Codes that land on the
 same mode cannot be told apart, so the term pushes the K codes onto different modes.
+
+``clusters=K`` self-conditions the game instead (Liu et al. 2020, "Diverse Image Generation via
+Self-Conditioned GANs", whose 2-D experiments this follows): before the first step the training
+samples are clustered with k-means (points as they are, images as dcgan clusters them), G gets
+the cluster as its one-hot code, drawn as often as the data has it, and D judges (sample,
+cluster) pairs through a projection. A mode no cluster of G reaches shows up as real samples of
+that cluster that D tells apart at once, so no mode can be left behind.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from pydantic import Field
 from torch import nn
 
-from gankit.data.base import DataInfo
+from gankit.data.base import ArrayDataset, DataInfo
 from gankit.errors import ConfigError
 from gankit.models.base import Family, Phase
 from gankit.models.blocks import AdversarialConfig, adversarial_phases, d_step, g_step, maybe_sn
+from gankit.models.dcgan import check_cluster_count, cluster_of, image_clusters
 from gankit.registry import register_model
 
 
@@ -43,6 +53,22 @@ class MLPGANConfig(AdversarialConfig):
     diversity: float = Field(
         0.0, ge=0.0, description="MGAN weight of the code classifier's loss in G's step (0: off)"
     )
+    clusters: int = Field(
+        0,
+        ge=0,
+        le=1024,
+        description="self-conditioning: K k-means clusters of the training data label G's "
+        "categorical code and a projection D; drawn as often as in the data (0: off)",
+    )
+
+
+def point_clusters(x: torch.Tensor, k: int, seed: int = 0) -> torch.Tensor:
+    """k-means cluster ids (N,) of float points ``x`` (N, F); deterministic for a ``seed``."""
+    from sklearn.cluster import KMeans
+
+    check_cluster_count(k, len(x))
+    km = KMeans(k, n_init=10, random_state=seed).fit(x.double().numpy())
+    return torch.from_numpy(km.labels_.astype(np.int64))
 
 
 class MLPGenerator(nn.Module):
@@ -53,10 +79,14 @@ class MLPGenerator(nn.Module):
         shape: tuple[int, ...],
         images: bool,
         n_components: int = 0,
+        clusters: int = 0,
     ):
         super().__init__()
         self.shape = tuple(shape)
-        self.n_components = n_components
+        self.n_components = n_components = n_components or clusters
+        if clusters:
+            # P(cluster) in the training data; set by MLPGAN.prepare, saved with the weights.
+            self.register_buffer("prior", torch.full((clusters,), 1.0 / clusters))
         layers: list[nn.Module] = []
         width = z_dim + n_components
         for h in hidden:
@@ -67,14 +97,25 @@ class MLPGenerator(nn.Module):
             layers.append(nn.Tanh())
         self.net = nn.Sequential(*layers)
 
-    def forward(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, z: torch.Tensor, c: torch.Tensor | None = None, u: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """``c``: the categorical code (B,); or ``u`` ~ U(0, 1) (B,), mapped to a cluster drawn
+        with the data's frequencies (self-conditioning)."""
+        if c is None and u is not None:
+            c = cluster_of(u, self.prior)
         if self.n_components:
             z = torch.cat([z, F.one_hot(c, self.n_components).to(z.dtype)], dim=1)  # (B, z+K)
         return self.net(z).view(z.shape[0], *self.shape)  # (B, *shape)
 
 
 class MLPDiscriminator(nn.Module):
-    def __init__(self, in_dim: int, hidden: list[int], dropout: float, sn: bool):
+    """An MLP to one logit; with ``num_classes`` it is a projection discriminator (Miyato & Koyama
+    2018): ``D(x, label) = w . phi(x) + <embed(label), phi(x)>``, phi = the hidden layers."""
+
+    def __init__(
+        self, in_dim: int, hidden: list[int], dropout: float, sn: bool, num_classes: int = 0
+    ):
         super().__init__()
         layers: list[nn.Module] = []
         width = in_dim
@@ -85,13 +126,20 @@ class MLPDiscriminator(nn.Module):
             width = h
         layers.append(maybe_sn(nn.Linear(width, 1), sn))
         self.net = nn.Sequential(*layers)
+        if num_classes:
+            embed = nn.Embedding(num_classes, width)
+            nn.init.normal_(embed.weight, 0.0, 0.02)
+            self.embed = maybe_sn(embed, sn)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """The last hidden layer's activations (B, hidden[-1]), shared with the code classifier."""
         return self.net[:-1](x.flatten(1))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x.flatten(1)).squeeze(1)  # (B,)
+    def forward(self, x: torch.Tensor, label: torch.Tensor | None = None) -> torch.Tensor:
+        if label is None:
+            return self.net(x.flatten(1)).squeeze(1)  # (B,)
+        h = self.features(x)  # (B, F)
+        return self.net[-1](h).squeeze(1) + (self.embed(label) * h).sum(1)  # (B,)
 
 
 @register_model("mlp-gan")
@@ -100,20 +148,58 @@ class MLPGAN(Family):
 
     name = "mlp-gan"
     Config = MLPGANConfig
+    _cluster_ids: torch.Tensor | None = None  # (N,) the training samples' clusters (clusters=K)
 
     @classmethod
     def build_generator(cls, cfg: MLPGANConfig, info: DataInfo) -> nn.Module:
+        clash = (
+            "model.n_components (both give G a categorical code)"
+            if cfg.n_components
+            else f"model.diversity={cfg.diversity}"
+            if cfg.diversity
+            else f"model.pack={cfg.pack}"
+            if cfg.pack != 1
+            else None
+        )
+        if cfg.clusters and clash:
+            raise ConfigError(
+                f"model.clusters={cfg.clusters} (self-conditioning) does not combine with {clash}; "
+                "add --set model.clusters=0 to turn it off"
+            )
         images = info.kind == "images"
-        return MLPGenerator(cfg.z_dim, cfg.hidden, info.shape, images, cfg.n_components)
+        return MLPGenerator(
+            cfg.z_dim, cfg.hidden, info.shape, images, cfg.n_components, cfg.clusters
+        )
 
     @classmethod
     def latent(cls, cfg, info, n, generator=None):
         z = torch.randn(n, cfg.z_dim, generator=generator)
+        if cfg.clusters:
+            return {"z": z, "u": torch.rand(n, generator=generator)}
         if not cfg.n_components:
             return {"z": z}
         return {"z": z, "c": torch.randint(cfg.n_components, (n,), generator=generator)}
 
+    @classmethod
+    def traversal(cls, cfg, info, code, rows, cols=None, generator=None):
+        """Inputs for a grid, row-major: each row one z, each column one value of the categorical
+        code (all K values, at most 100): ``cluster`` (with ``clusters=K``) or ``c``
+        (with ``n_components=K``)."""
+        k = cfg.clusters if code == "cluster" else cfg.n_components if code == "c" else 0
+        if not k:
+            allowed = "cluster" if cfg.clusters else "c" if cfg.n_components else None
+            if allowed is None:
+                raise ConfigError(
+                    "this mlp-gan has no categorical code to traverse; train with "
+                    "model.clusters=K or model.n_components=K"
+                )
+            raise ConfigError(f"unknown code {code!r} to traverse; allowed: {allowed}")
+        cols = cols or min(k, 100)
+        z = torch.randn(rows, cfg.z_dim, generator=generator).repeat_interleave(cols, dim=0)
+        return {"z": z, "c": (torch.arange(cols) % k).repeat(rows)}  # (rows*cols,) each
+
     def build(self, cfg: MLPGANConfig, info: DataInfo) -> dict[str, nn.Module]:
+        G = self.build_generator(cfg, info)  # first: it refuses options that clash with clusters
         if cfg.diffaugment and info.kind != "images":
             raise ConfigError(
                 f"model.diffaugment={cfg.diffaugment!r} needs images; {info.name!r} has points"
@@ -125,11 +211,37 @@ class MLPGAN(Family):
             )
         in_dim = math.prod(info.shape) * cfg.pack
         d_hidden = cfg.d_hidden or cfg.hidden
-        D = MLPDiscriminator(in_dim, d_hidden, cfg.dropout, cfg.spectral_norm)
-        nets = {"G": self.build_generator(cfg, info), "D": D}
+        D = MLPDiscriminator(in_dim, d_hidden, cfg.dropout, cfg.spectral_norm, cfg.clusters)
+        nets = {"G": G, "D": D}
         if cfg.diversity:
             nets["C"] = nn.Linear(d_hidden[-1], cfg.n_components)  # which code made the sample
         return nets
+
+    def check_data(self, data: ArrayDataset) -> None:
+        check_cluster_count(self.cfg.clusters, len(data))
+
+    def prepare(self, data: ArrayDataset) -> ArrayDataset:
+        """Self-conditioning: each training sample gets its k-means cluster id, and G's prior is
+        the clusters' share of the data."""
+        k = self.cfg.clusters
+        if not k:
+            return data
+        ids = self._cluster_ids
+        if ids is None or len(ids) != len(data):  # a resumed run reuses its checkpoint's ids
+            images = data.info.kind == "images"
+            ids = image_clusters(data.x, k) if images else point_clusters(data.x, k)
+        self._cluster_ids = ids
+        self.G.prior.copy_(torch.bincount(ids, minlength=k).float() / len(ids))
+        return ArrayDataset(data.x, data.y, data.info, {**data.extra, "cluster": ids})
+
+    def extra_state(self) -> dict[str, Any]:
+        """The training samples' cluster ids, so a resume neither reclusters nor can differ."""
+        ids = self._cluster_ids
+        return {} if ids is None else {"cluster_ids": ids.to(torch.int32)}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        if "cluster_ids" in state:
+            self._cluster_ids = state["cluster_ids"].long().cpu()
 
     def phases(self):
         phases = adversarial_phases(self.cfg)
@@ -139,11 +251,15 @@ class MLPGAN(Family):
 
     def step(self, phase, batch):
         inputs = self.noise_like(batch)
+        cond = {}
+        if self.cfg.clusters:  # G draws the clusters of the real batch, D judges (sample, cluster)
+            inputs = {"z": inputs["z"], "c": batch["cluster"]}
+            cond = {"label": inputs["c"]}
         fake = self.G(**inputs)
         D = self.nets["D"]
         if phase == "D":
-            return d_step(D, self.cfg, batch["real"], fake)
-        loss, logs = g_step(D, self.cfg, fake)
+            return d_step(D, self.cfg, batch["real"], fake, **cond)
+        loss, logs = g_step(D, self.cfg, fake, **cond)
         if self.cfg.diversity:
             code_logits = self.nets["C"](D.features(fake))  # (B, K)
             ce = F.cross_entropy(code_logits, inputs["c"])
@@ -152,7 +268,17 @@ class MLPGAN(Family):
         return loss, logs
 
     def critic(self, points):
+        """D's output on ``points`` (B, 2); a self-conditioned D's averaged over the clusters,
+        weighted by their share of the data."""
         if self.cfg.pack != 1:
             return None
-        logits = self.nets["D"](points)
-        return logits if self.cfg.loss in ("wgan-gp", "hinge", "lsgan") else torch.sigmoid(logits)
+        D, raw = self.nets["D"], self.cfg.loss in ("wgan-gp", "hinge", "lsgan")
+        if not self.cfg.clusters:
+            logits = D(points)
+            return logits if raw else torch.sigmoid(logits)
+        prior = self.G.prior  # (K,)
+        k = len(prior)
+        labels = torch.arange(k, device=points.device).repeat_interleave(len(points))  # (K*B,)
+        logits = D(points.repeat(k, 1), labels).view(k, len(points))  # (K, B)
+        out = logits if raw else torch.sigmoid(logits)
+        return (prior[:, None] * out).sum(0)  # (B,)
