@@ -128,18 +128,20 @@ def test_g_and_the_projection_d_see_the_batch_clusters():
     assert len(set(D(x, torch.arange(8)).tolist())) == 8  # the same point judged per cluster
 
 
-def test_critic_averages_d_over_the_clusters_by_their_share():
+def test_critic_judges_each_point_with_its_nearest_cluster():
     trainer = clustered_trainer(steps=1, data="ring")
+    assert trainer.family.critic(torch.zeros(3, 2)) is None  # no clusters yet, no surface
     trainer.fit()
-    fam = trainer.family
-    pts = torch.randn(30, 2)
+    fam, data = trainer.family, trainer.data
+    modes = torch.tensor(data.info.modes)  # (8, 2)
+    pairs = zip(data.extra["cluster"].tolist(), data.y.tolist(), strict=True)
+    cluster_of_mode = {m: c for c, m in pairs}
+    pts = modes + 0.01 * torch.randn(8, 2)
     with torch.no_grad():
         out = fam.critic(pts)
-        per = torch.stack(
-            [torch.sigmoid(fam.nets["D"](pts, torch.full((30,), k))) for k in range(8)]
-        )
-    assert out.shape == (30,)
-    assert torch.allclose(out, (fam.G.prior[:, None] * per).sum(0), atol=1e-6)
+        labels = torch.tensor([cluster_of_mode[m] for m in range(8)])
+        expected = torch.sigmoid(fam.nets["D"](pts, labels))
+    assert out.shape == (8,) and torch.allclose(out, expected)
 
 
 def test_clusters_travel_with_the_exported_generator(tmp_path):

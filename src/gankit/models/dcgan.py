@@ -151,6 +151,26 @@ def image_clusters(x: torch.Tensor, k: int, seed: int = 0) -> torch.Tensor:
     return torch.from_numpy(km.predict(pca.transform(feats)).astype(np.int64))
 
 
+def code_traversal(
+    cfg: Any, code: str, rows: int, cols: int | None, generator: torch.Generator | None, family: str
+) -> dict[str, torch.Tensor]:
+    """Inputs for a grid, row-major: each row one z, each column one value of the categorical
+    code (all K values, at most 100): ``cluster`` (with ``clusters=K``) or ``c`` (with
+    ``n_components=K``). Shared by the families with these two options (dcgan, mlp-gan)."""
+    k = cfg.clusters if code == "cluster" else cfg.n_components if code == "c" else 0
+    if not k:
+        allowed = "cluster" if cfg.clusters else "c" if cfg.n_components else None
+        if allowed is None:
+            raise ConfigError(
+                f"this {family} has no categorical code to traverse; train with "
+                "model.clusters=K or model.n_components=K"
+            )
+        raise ConfigError(f"unknown code {code!r} to traverse; allowed: {allowed}")
+    cols = cols or min(k, 100)
+    z = torch.randn(rows, cfg.z_dim, generator=generator).repeat_interleave(cols, dim=0)
+    return {"z": z, "c": (torch.arange(cols) % k).repeat(rows)}  # (rows*cols,) each
+
+
 def g_norm(cfg: DCGANConfig, channels: int) -> nn.Module:
     return nn.BatchNorm2d(channels) if cfg.g_norm == "batch" else PixelNorm()
 
@@ -339,21 +359,7 @@ class DCGAN(Family):
 
     @classmethod
     def traversal(cls, cfg, info, code, rows, cols=None, generator=None):
-        """Inputs for a grid, row-major: each row one z, each column one value of the categorical
-        code (all K values, at most 100): ``cluster`` (with ``clusters=K``) or ``c``
-        (with ``n_components=K``)."""
-        k = cfg.clusters if code == "cluster" else cfg.n_components if code == "c" else 0
-        if not k:
-            allowed = "cluster" if cfg.clusters else "c" if cfg.n_components else None
-            if allowed is None:
-                raise ConfigError(
-                    "this DCGAN has no categorical code to traverse; train with "
-                    "model.clusters=K or model.n_components=K"
-                )
-            raise ConfigError(f"unknown code {code!r} to traverse; allowed: {allowed}")
-        cols = cols or min(k, 100)
-        z = torch.randn(rows, cfg.z_dim, generator=generator).repeat_interleave(cols, dim=0)
-        return {"z": z, "c": (torch.arange(cols) % k).repeat(rows)}  # (rows*cols,) each
+        return code_traversal(cfg, code, rows, cols, generator, cls.name)
 
     def check_data(self, data: ArrayDataset) -> None:
         check_cluster_count(self.cfg.clusters, len(data))

@@ -38,7 +38,12 @@ from gankit.data.base import ArrayDataset, DataInfo
 from gankit.errors import ConfigError
 from gankit.models.base import Family, Phase
 from gankit.models.blocks import AdversarialConfig, adversarial_phases, d_step, g_step, maybe_sn
-from gankit.models.dcgan import check_cluster_count, cluster_of, image_clusters
+from gankit.models.dcgan import (
+    check_cluster_count,
+    cluster_of,
+    code_traversal,
+    image_clusters,
+)
 from gankit.registry import register_model
 
 
@@ -149,6 +154,7 @@ class MLPGAN(Family):
     name = "mlp-gan"
     Config = MLPGANConfig
     _cluster_ids: torch.Tensor | None = None  # (N,) the training samples' clusters (clusters=K)
+    _centres: torch.Tensor | None = None  # (K, 2) the clusters' means, for points
 
     @classmethod
     def build_generator(cls, cfg: MLPGANConfig, info: DataInfo) -> nn.Module:
@@ -182,21 +188,7 @@ class MLPGAN(Family):
 
     @classmethod
     def traversal(cls, cfg, info, code, rows, cols=None, generator=None):
-        """Inputs for a grid, row-major: each row one z, each column one value of the categorical
-        code (all K values, at most 100): ``cluster`` (with ``clusters=K``) or ``c``
-        (with ``n_components=K``)."""
-        k = cfg.clusters if code == "cluster" else cfg.n_components if code == "c" else 0
-        if not k:
-            allowed = "cluster" if cfg.clusters else "c" if cfg.n_components else None
-            if allowed is None:
-                raise ConfigError(
-                    "this mlp-gan has no categorical code to traverse; train with "
-                    "model.clusters=K or model.n_components=K"
-                )
-            raise ConfigError(f"unknown code {code!r} to traverse; allowed: {allowed}")
-        cols = cols or min(k, 100)
-        z = torch.randn(rows, cfg.z_dim, generator=generator).repeat_interleave(cols, dim=0)
-        return {"z": z, "c": (torch.arange(cols) % k).repeat(rows)}  # (rows*cols,) each
+        return code_traversal(cfg, code, rows, cols, generator, cls.name)
 
     def build(self, cfg: MLPGANConfig, info: DataInfo) -> dict[str, nn.Module]:
         G = self.build_generator(cfg, info)  # first: it refuses options that clash with clusters
@@ -231,7 +223,11 @@ class MLPGAN(Family):
             images = data.info.kind == "images"
             ids = image_clusters(data.x, k) if images else point_clusters(data.x, k)
         self._cluster_ids = ids
-        self.G.prior.copy_(torch.bincount(ids, minlength=k).float() / len(ids))
+        counts = torch.bincount(ids, minlength=k).float()
+        self.G.prior.copy_(counts / len(ids))
+        if data.info.kind != "images":  # (K, F) cluster means: which cluster a point falls in
+            sums = torch.zeros(k, data.x.shape[1]).index_add_(0, ids, data.x)
+            self._centres = sums / counts.clamp(min=1)[:, None]
         return ArrayDataset(data.x, data.y, data.info, {**data.extra, "cluster": ids})
 
     def extra_state(self) -> dict[str, Any]:
@@ -268,17 +264,13 @@ class MLPGAN(Family):
         return loss, logs
 
     def critic(self, points):
-        """D's output on ``points`` (B, 2); a self-conditioned D's averaged over the clusters,
-        weighted by their share of the data."""
-        if self.cfg.pack != 1:
+        """D's output on ``points`` (B, 2); a self-conditioned D judges each point with the
+        cluster whose centre is nearest, as k-means would label it."""
+        if self.cfg.pack != 1 or (self.cfg.clusters and self._centres is None):
             return None
-        D, raw = self.nets["D"], self.cfg.loss in ("wgan-gp", "hinge", "lsgan")
-        if not self.cfg.clusters:
-            logits = D(points)
-            return logits if raw else torch.sigmoid(logits)
-        prior = self.G.prior  # (K,)
-        k = len(prior)
-        labels = torch.arange(k, device=points.device).repeat_interleave(len(points))  # (K*B,)
-        logits = D(points.repeat(k, 1), labels).view(k, len(points))  # (K, B)
-        out = logits if raw else torch.sigmoid(logits)
-        return (prior[:, None] * out).sum(0)  # (B,)
+        cond = {}
+        if self.cfg.clusters:
+            centres = self._centres.to(points.device)
+            cond["label"] = torch.cdist(points, centres).argmin(1)  # (B,)
+        logits = self.nets["D"](points, **cond)
+        return logits if self.cfg.loss in ("wgan-gp", "hinge", "lsgan") else torch.sigmoid(logits)
