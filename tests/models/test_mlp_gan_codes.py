@@ -183,3 +183,22 @@ def test_resume_with_clusters_is_exact(tmp_path):
         other = second.family.nets[name].state_dict()
         for k, v in net.state_dict().items():
             assert torch.equal(v, other[k]), f"{name}.{k} differs after resume"
+
+
+def test_clusters_on_images_use_the_image_clustering():
+    from gankit.models.dcgan import image_clusters
+
+    cfg = resolve(
+        family="mlp-gan",
+        flags={
+            "data": {"name": "digits", "limit": 200},
+            "train": {"steps": 2, "batch_size": 10, "device": "cpu"},
+        },
+        overrides=[{"model": {"hidden": [16], "z_dim": 4, "clusters": 3}}],
+    )
+    trainer = Trainer(cfg, progress=False)
+    trainer.fit()
+    ids = trainer.data.extra["cluster"]
+    assert torch.equal(ids, image_clusters(trainer.data.x, 3))
+    assert trainer.family.critic(torch.zeros(2, 64)) is None  # no decision surface for images
+    assert trainer.family.G(z=torch.randn(3, 4), c=torch.arange(3)).shape == (3, 1, 8, 8)
