@@ -14,6 +14,7 @@ Two architectures:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
@@ -149,6 +150,38 @@ def image_clusters(x: torch.Tensor, k: int, seed: int = 0) -> torch.Tensor:
     pca = PCA(min(64, *fit.shape), random_state=seed).fit(fit)
     km = KMeans(k, n_init=4, random_state=seed).fit(pca.transform(fit))
     return torch.from_numpy(km.predict(pca.transform(feats)).astype(np.int64))
+
+
+class SelfConditioning:
+    """The cluster bookkeeping of a self-conditioned family (``model.clusters=K``; dcgan and
+    mlp-gan): ids assigned once and kept in every checkpoint, G's prior set from their share."""
+
+    _cluster_ids: torch.Tensor | None = None  # (N,) the training samples' clusters
+
+    def check_data(self, data: ArrayDataset) -> None:
+        check_cluster_count(self.cfg.clusters, len(data))
+
+    def assign_clusters(
+        self, data: ArrayDataset, cluster: Callable[[torch.Tensor, int], torch.Tensor]
+    ) -> ArrayDataset:
+        """``data`` with each sample's cluster id under ``extra["cluster"]`` (``cluster(x, K)``
+        runs only when no checkpoint supplied the ids), and G's prior set to their share."""
+        k = self.cfg.clusters
+        ids = self._cluster_ids
+        if ids is None or len(ids) != len(data):  # a resumed run reuses its checkpoint's ids
+            ids = cluster(data.x, k)
+        self._cluster_ids = ids
+        self.G.prior.copy_(torch.bincount(ids, minlength=k).float() / len(ids))
+        return ArrayDataset(data.x, data.y, data.info, {**data.extra, "cluster": ids})
+
+    def extra_state(self) -> dict[str, Any]:
+        """The training samples' cluster ids, so a resume neither reclusters nor can differ."""
+        ids = self._cluster_ids
+        return {} if ids is None else {"cluster_ids": ids.to(torch.int32)}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        if "cluster_ids" in state:
+            self._cluster_ids = state["cluster_ids"].long().cpu()
 
 
 def code_traversal(
@@ -314,12 +347,11 @@ def make_discriminator(cfg: DCGANConfig, shape: tuple[int, ...]) -> nn.Module:
 
 
 @register_model("dcgan")
-class DCGAN(Family):
+class DCGAN(SelfConditioning, Family):
     """Deep convolutional GAN (self-conditioned on image clusters with ``clusters=K``)."""
 
     name = "dcgan"
     Config = DCGANConfig
-    _cluster_ids: torch.Tensor | None = None  # (N,) the training images' clusters (clusters=K)
 
     @classmethod
     def build_generator(cls, cfg: DCGANConfig, info: DataInfo) -> nn.Module:
@@ -361,31 +393,11 @@ class DCGAN(Family):
     def traversal(cls, cfg, info, code, rows, cols=None, generator=None):
         return code_traversal(cfg, code, rows, cols, generator, cls.name)
 
-    def check_data(self, data: ArrayDataset) -> None:
-        check_cluster_count(self.cfg.clusters, len(data))
-
     def prepare(self, data: ArrayDataset) -> ArrayDataset:
         """Self-conditioning (Liu et al. 2020, "Diverse Image Generation via Self-Conditioned
         GANs"; here the clusters are k-means on pixels, fixed for the run): each training image
         gets its cluster id, and G's prior is the clusters' share of the data."""
-        k = self.cfg.clusters
-        if not k:
-            return data
-        ids = self._cluster_ids
-        if ids is None or len(ids) != len(data):  # a resumed run reuses its checkpoint's ids
-            ids = image_clusters(data.x, k)
-        self._cluster_ids = ids
-        self.G.prior.copy_(torch.bincount(ids, minlength=k).float() / len(ids))
-        return ArrayDataset(data.x, data.y, data.info, {**data.extra, "cluster": ids})
-
-    def extra_state(self) -> dict[str, Any]:
-        """The training images' cluster ids, so a resume neither reclusters nor can differ."""
-        ids = self._cluster_ids
-        return {} if ids is None else {"cluster_ids": ids.to(torch.int32)}
-
-    def load_extra_state(self, state: dict[str, Any]) -> None:
-        if "cluster_ids" in state:
-            self._cluster_ids = state["cluster_ids"].long().cpu()
+        return self.assign_clusters(data, image_clusters) if self.cfg.clusters else data
 
     def phases(self):
         return adversarial_phases(self.cfg)

@@ -26,7 +26,6 @@ that cluster that D tells apart at once, so no mode can be left behind.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 import torch
@@ -39,6 +38,7 @@ from gankit.errors import ConfigError
 from gankit.models.base import Family, Phase
 from gankit.models.blocks import AdversarialConfig, adversarial_phases, d_step, g_step, maybe_sn
 from gankit.models.dcgan import (
+    SelfConditioning,
     check_cluster_count,
     cluster_of,
     code_traversal,
@@ -148,12 +148,11 @@ class MLPDiscriminator(nn.Module):
 
 
 @register_model("mlp-gan")
-class MLPGAN(Family):
+class MLPGAN(SelfConditioning, Family):
     """Vanilla GAN with fully-connected networks."""
 
     name = "mlp-gan"
     Config = MLPGANConfig
-    _cluster_ids: torch.Tensor | None = None  # (N,) the training samples' clusters (clusters=K)
     _centres: torch.Tensor | None = None  # (K, 2) the clusters' means, for points
 
     @classmethod
@@ -209,35 +208,19 @@ class MLPGAN(Family):
             nets["C"] = nn.Linear(d_hidden[-1], cfg.n_components)  # which code made the sample
         return nets
 
-    def check_data(self, data: ArrayDataset) -> None:
-        check_cluster_count(self.cfg.clusters, len(data))
-
     def prepare(self, data: ArrayDataset) -> ArrayDataset:
         """Self-conditioning: each training sample gets its k-means cluster id, and G's prior is
-        the clusters' share of the data."""
+        the clusters' share of the data; for points, the clusters' means too (for the plot)."""
         k = self.cfg.clusters
         if not k:
             return data
-        ids = self._cluster_ids
-        if ids is None or len(ids) != len(data):  # a resumed run reuses its checkpoint's ids
-            images = data.info.kind == "images"
-            ids = image_clusters(data.x, k) if images else point_clusters(data.x, k)
-        self._cluster_ids = ids
-        counts = torch.bincount(ids, minlength=k).float()
-        self.G.prior.copy_(counts / len(ids))
-        if data.info.kind != "images":  # (K, F) cluster means: which cluster a point falls in
+        images = data.info.kind == "images"
+        data = self.assign_clusters(data, image_clusters if images else point_clusters)
+        if not images:  # (K, F) cluster means: which cluster a point falls in
+            ids = data.extra["cluster"]
             sums = torch.zeros(k, data.x.shape[1]).index_add_(0, ids, data.x)
-            self._centres = sums / counts.clamp(min=1)[:, None]
-        return ArrayDataset(data.x, data.y, data.info, {**data.extra, "cluster": ids})
-
-    def extra_state(self) -> dict[str, Any]:
-        """The training samples' cluster ids, so a resume neither reclusters nor can differ."""
-        ids = self._cluster_ids
-        return {} if ids is None else {"cluster_ids": ids.to(torch.int32)}
-
-    def load_extra_state(self, state: dict[str, Any]) -> None:
-        if "cluster_ids" in state:
-            self._cluster_ids = state["cluster_ids"].long().cpu()
+            self._centres = sums / torch.bincount(ids, minlength=k).clamp(min=1)[:, None]
+        return data
 
     def phases(self):
         phases = adversarial_phases(self.cfg)
