@@ -12,6 +12,10 @@ frequencies, R + G + B; ``kl_dependence``: dependence between channels, about 0.
 confidence (about 0.01 for real digits; malformed digits raise it).
 
     python bench/quality/stacked.py --preset dcgan-stacked-mnist --every 1000
+
+``--compare-ema 0,0.99`` also keeps generator averages with those decays (0: the raw G) beside
+the run's own and evaluates each one on the same schedule: the average only changes what is
+sampled, not the training, so one run compares them.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from common import (
 )
 
 from gankit.metrics.features import probs
+from gankit.train.ema import EMA
 from gankit.metrics.modes import stacked_mnist_kl_parts, stacked_mnist_mode_stats
 
 
@@ -48,12 +53,38 @@ def read(images: np.ndarray) -> dict:
     }
 
 
+class Averages:
+    """The trainer's EMA plus extra averages with other decays, updated at the same steps."""
+
+    def __init__(self, trainer, decays: list[float]) -> None:
+        self.main = trainer.ema
+        G, start = trainer.family.G, trainer.tc.ema_start
+        self.extra = {d: EMA(G, d, start) for d in decays if d > 0}
+        self.model = self.main.model
+
+    def update(self, model, step: int) -> None:
+        self.main.update(model, step)
+        for e in self.extra.values():
+            e.update(model, step)
+
+    def copy_buffers(self, model) -> None:
+        self.main.copy_buffers(model)
+        for e in self.extra.values():
+            e.copy_buffers(model)
+
+
 def main() -> None:
     p = base_parser(__doc__)
     p.add_argument("--preset", default="dcgan-stacked-mnist")
     p.add_argument("--every", type=int, default=1000)
     p.add_argument("--n", type=int, default=26_000, help="samples per evaluation")
+    p.add_argument(
+        "--compare-ema",
+        default="",
+        help="comma-separated extra EMA decays to evaluate beside the run's own (0: raw G)",
+    )
     args = p.parse_args()
+    decays = [float(d) for d in args.compare_ema.split(",") if d.strip()]
     print(command_line(), "|", load(), flush=True)
     t0 = time.perf_counter()
     trainer = make_trainer(
@@ -62,8 +93,20 @@ def main() -> None:
     real = trainer.data.x[: args.n].numpy()
     print(json.dumps({"real data": {**read(real), "n": len(real)}}))
 
+    if decays:
+        if trainer.ema is None:
+            raise SystemExit("--compare-ema needs train.ema > 0 (the run's own average)")
+        trainer.ema = Averages(trainer, decays)
+
     def evaluate(tr) -> dict:
-        return read(generate(tr, args.n).numpy())
+        row = read(generate(tr, args.n).numpy())
+        for d in decays:
+            tr.ema.model = tr.ema.extra[d].model if d > 0 else tr.family.G
+            try:
+                row[f"ema={d}"] = read(generate(tr, args.n).numpy())
+            finally:
+                tr.ema.model = tr.ema.main.model
+        return row
 
     curve = train_with_curve(trainer, trainer.tc.steps, args.every, evaluate)
     last = curve.rows[-1]
