@@ -35,8 +35,8 @@ from common import (
 )
 
 from gankit.metrics.features import probs
-from gankit.train.ema import EMA
 from gankit.metrics.modes import stacked_mnist_kl_parts, stacked_mnist_mode_stats
+from gankit.train.ema import EMA
 
 
 def read(images: np.ndarray) -> dict:
