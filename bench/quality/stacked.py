@@ -84,7 +84,12 @@ def main() -> None:
         help="comma-separated extra EMA decays to evaluate beside the run's own (0: raw G)",
     )
     args = p.parse_args()
-    decays = [float(d) for d in args.compare_ema.split(",") if d.strip()]
+    try:
+        decays = [float(d) for d in args.compare_ema.split(",") if d.strip()]
+    except ValueError:
+        raise SystemExit(f"--compare-ema {args.compare_ema!r}: need decays in [0, 1), e.g. 0,0.99")
+    if any(not 0 <= d < 1 for d in decays):
+        raise SystemExit(f"--compare-ema {args.compare_ema!r}: every decay must be in [0, 1)")
     print(command_line(), "|", load(), flush=True)
     t0 = time.perf_counter()
     trainer = make_trainer(
