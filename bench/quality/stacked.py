@@ -87,7 +87,9 @@ def main() -> None:
     try:
         decays = [float(d) for d in args.compare_ema.split(",") if d.strip()]
     except ValueError:
-        raise SystemExit(f"--compare-ema {args.compare_ema!r}: need decays in [0, 1), e.g. 0,0.99")
+        raise SystemExit(
+            f"--compare-ema {args.compare_ema!r}: need decays in [0, 1), e.g. 0,0.99"
+        ) from None
     if any(not 0 <= d < 1 for d in decays):
         raise SystemExit(f"--compare-ema {args.compare_ema!r}: every decay must be in [0, 1)")
     print(command_line(), "|", load(), flush=True)
