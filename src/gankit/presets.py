@@ -131,8 +131,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
     # Stacked MNIST (1,000 modes; bench/quality/stacked.py): the digit DCGAN on 3 channels,
     # self-conditioned on 1,000 clusters, Adam 5e-3, EMA 0.995: 1,000 modes and KL 0.080 / 0.097 /
-    # 0.103 after 6,000 steps on one thread with seeds 0 / 1 / 2 (EMA 0.998: 0.092 / 0.102; 0.999:
-    # 0.096 on seed 0; 0.12 at Adam 1e-3; 0.19 without the clusters).
+    # 0.103 after 6,000 steps on one thread with seeds 0 / 1 / 2, 0.111 / 0.131 for seeds 1 / 2 on
+    # another machine (0.12 at Adam 1e-3; 0.19 without the clusters; docs/models/dcgan.md).
     "dcgan-stacked-mnist": {
         "family": "dcgan",
         "data": {"name": "stacked-mnist"},
