@@ -180,3 +180,28 @@ def test_families_built_on_dcgan_refuse_its_options_they_would_ignore(family, mo
     key, value = next(iter(model.items()))
     with pytest.raises(ConfigError, match=f"{family} does not use model.{key}={value}"):
         tiny_trainer(family, **model)
+
+
+def test_d_extra_layers_let_each_feature_see_the_whole_image(tiny_trainer):
+    """On 8x8 digits D's last feature map is 4x4; one 4x4 stride-2 convolution sees 4x4 pixels,
+    and an extra 3x3 layer at that resolution widens it to the whole 8x8 image."""
+
+    def reach(D: torch.nn.Module) -> torch.Tensor:
+        features = D.net[:-2].eval()  # up to the Flatten: (B, C, 4, 4)
+        x = torch.zeros(1, 1, 8, 8, requires_grad=True)
+        features(x)[0, :, 0, 0].sum().backward()  # the top-left feature
+        return x.grad[0, 0] != 0  # (8, 8): the pixels it depends on
+
+    plain = tiny_trainer("dcgan").family.nets["D"]
+    deep = tiny_trainer("dcgan", d_extra_layers=1).family.nets["D"]
+    convs = [m for m in deep.net if isinstance(m, torch.nn.Conv2d)]
+    assert len(convs) == 2 and convs[-1].kernel_size == (3, 3) and convs[-1].stride == (1, 1)
+    assert reach(plain)[:4, :4].any() and not reach(plain)[4:, 4:].any()
+    assert reach(deep)[4:, 4:].any()
+
+
+@pytest.mark.parametrize("family, arch", [("dcgan", "textbook"), ("infogan", "infogan")])
+def test_d_extra_layers_outside_the_standard_d_are_one_line_errors(family, arch, tiny_trainer):
+    with pytest.raises(ConfigError, match=f"model.arch={arch} has its own") as err:
+        tiny_trainer(family, arch=arch, d_extra_layers=2)
+    assert "\n" not in str(err.value)

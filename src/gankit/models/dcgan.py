@@ -20,7 +20,7 @@ from typing import Any, Literal
 import numpy as np
 import torch
 import torch.nn.functional as F
-from pydantic import Field
+from pydantic import Field, model_validator
 from torch import nn
 
 from gankit.data.base import ArrayDataset, DataInfo
@@ -36,6 +36,13 @@ class DCGANConfig(AdversarialConfig):
     g_channels: int = Field(64, ge=4, le=1024, description="G's width at full resolution")
     d_channels: int = Field(64, ge=4, le=1024, description="D's width at full resolution")
     d_batchnorm: bool = Field(True, description="batch norm in D (off with spectral_norm)")
+    d_extra_layers: int = Field(
+        0,
+        ge=0,
+        le=8,
+        description="extra 3x3 stride-1 convolutions at D's coarsest resolution: a deeper D whose "
+        "features each see the whole image (arch=standard only)",
+    )
     g_norm: Literal["batch", "pixel"] = Field(
         "batch", description="G's normalisation: batch norm, or pixel norm (batch-independent)"
     )
@@ -56,6 +63,15 @@ class DCGANConfig(AdversarialConfig):
         description="weight of the mode-seeking term: G is rewarded when two noise vectors with "
         "the same code give different images (MSGAN; 0: off)",
     )
+
+    @model_validator(mode="after")
+    def _extra_layers_need_the_standard_d(self) -> DCGANConfig:
+        if self.d_extra_layers and self.arch != "standard":
+            raise ValueError(
+                f"model.d_extra_layers={self.d_extra_layers} deepens the standard D only; "
+                f"model.arch={self.arch} has its own (use model.arch=standard or d_extra_layers=0)"
+            )
+        return self
 
 
 # DCGAN_ONLY: options of the unconditional DCGAN that its subclasses (cgan, infogan) do not use.
@@ -255,6 +271,10 @@ class Discriminator(nn.Module):
         for i in range(1, n):
             layers.append(maybe_sn(nn.Conv2d(ch[i], ch[i + 1], 4, 2, 1, bias=not bn), sn))
             layers += [nn.BatchNorm2d(ch[i + 1])] if bn else []
+            layers.append(nn.LeakyReLU(0.2))
+        for _ in range(cfg.d_extra_layers):  # at k x k, each widens what a feature sees by 2^(n+1)
+            layers.append(maybe_sn(nn.Conv2d(ch[n], ch[n], 3, 1, 1, bias=not bn), sn))
+            layers += [nn.BatchNorm2d(ch[n])] if bn else []
             layers.append(nn.LeakyReLU(0.2))
         layers += [nn.Flatten(), maybe_sn(nn.Linear(ch[n] * k * k, 1), sn)]
         self.net = nn.Sequential(*layers)
