@@ -130,9 +130,9 @@ PRESETS: dict[str, dict[str, Any]] = {
         },
     },
     # Stacked MNIST (1,000 modes; bench/quality/stacked.py): the digit DCGAN on 3 channels,
-    # self-conditioned on 1,000 clusters, Adam 5e-3, EMA 0.995: 1,000 modes and KL 0.080 / 0.097 /
-    # 0.103 after 6,000 steps on one thread with seeds 0 / 1 / 2, 0.111 / 0.131 for seeds 1 / 2 on
-    # another machine (0.12 at Adam 1e-3; 0.19 without the clusters; docs/models/dcgan.md).
+    # self-conditioned on 1,000 clusters, two D updates per G update, Adam 5e-3, EMA 0.995:
+    # 1,000 modes and KL 0.1011 / 0.0985 / 0.0915 after 6,000 steps with seeds 0 / 1 / 2 (one D
+    # update: 0.080–0.131 over five runs; 0.19 without the clusters; docs/models/dcgan.md).
     "dcgan-stacked-mnist": {
         "family": "dcgan",
         "data": {"name": "stacked-mnist"},
@@ -142,6 +142,7 @@ PRESETS: dict[str, dict[str, Any]] = {
             "d_channels": 32,
             "g_norm": "pixel",
             "clusters": 1000,
+            "n_critic": 2,
             "lr": {"G": 5e-3, "D": 5e-3},
         },
         "train": {
