@@ -41,7 +41,7 @@ class DCGANConfig(AdversarialConfig):
         ge=0,
         le=8,
         description="extra 3x3 stride-1 convolutions at D's coarsest resolution: a deeper D whose "
-        "features each see the whole image (arch=standard only)",
+        "features each see a wider patch (28 px images: 10 px, then 18, 26; arch=standard only)",
     )
     g_norm: Literal["batch", "pixel"] = Field(
         "batch", description="G's normalisation: batch norm, or pixel norm (batch-independent)"
