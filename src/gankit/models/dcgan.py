@@ -267,15 +267,16 @@ class Discriminator(nn.Module):
         k, n = split_size(size)
         ch = list(reversed(widths(cfg.d_channels, n)))  # finest -> coarsest
         sn, bn = cfg.spectral_norm, cfg.d_batchnorm and not cfg.spectral_norm
+
+        def block(c_in: int, c_out: int, *conv_args: int) -> list[nn.Module]:
+            conv = nn.Conv2d(c_in, c_out, *conv_args, bias=not bn)  # (kernel, stride, padding)
+            return [maybe_sn(conv, sn), *([nn.BatchNorm2d(c_out)] if bn else []), nn.LeakyReLU(0.2)]
+
         layers: list[nn.Module] = [maybe_sn(nn.Conv2d(c_in, ch[1], 4, 2, 1), sn), nn.LeakyReLU(0.2)]
         for i in range(1, n):
-            layers.append(maybe_sn(nn.Conv2d(ch[i], ch[i + 1], 4, 2, 1, bias=not bn), sn))
-            layers += [nn.BatchNorm2d(ch[i + 1])] if bn else []
-            layers.append(nn.LeakyReLU(0.2))
+            layers += block(ch[i], ch[i + 1], 4, 2, 1)
         for _ in range(cfg.d_extra_layers):  # at k x k, each widens what a feature sees by 2^(n+1)
-            layers.append(maybe_sn(nn.Conv2d(ch[n], ch[n], 3, 1, 1, bias=not bn), sn))
-            layers += [nn.BatchNorm2d(ch[n])] if bn else []
-            layers.append(nn.LeakyReLU(0.2))
+            layers += block(ch[n], ch[n], 3, 1, 1)
         layers += [nn.Flatten(), maybe_sn(nn.Linear(ch[n] * k * k, 1), sn)]
         self.net = nn.Sequential(*layers)
         self.apply(init_dcgan)
