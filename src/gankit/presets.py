@@ -131,10 +131,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
     # Stacked MNIST (1,000 modes; bench/quality/stacked.py): the digit DCGAN on 3 channels,
     # self-conditioned on 1,000 clusters, two D updates per G update, Adam 5e-3, EMA 0.995:
-    # 1,000 modes and KL 0.1011 / 0.0985 / 0.0915 after 6,000 steps with seeds 0 / 1 / 2 (one D
-    # update: 0.080–0.131 over five runs; a deeper D, d_extra_layers=1 with one D update, gives
-    # 0.0927 / 0.0967 / 0.1003; both together 0.0936 / 0.1075 / 0.1079; 0.19 without the
-    # clusters; docs/models/dcgan.md).
+    # 1,000 modes and KL 0.1011 / 0.0985 / 0.0915 after 6,000 steps with seeds 0 / 1 / 2; the
+    # other settings measured are in docs/models/dcgan.md.
     "dcgan-stacked-mnist": {
         "family": "dcgan",
         "data": {"name": "stacked-mnist"},
