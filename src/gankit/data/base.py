@@ -27,6 +27,13 @@ class DataConfig(BaseModel):
     holdout: int = Field(
         0, ge=0, description="samples held out of training (evaluation baseline, memorisation)"
     )
+    path_a: str | None = Field(None, description="paired data: folder of inputs (A)")
+    path_b: str | None = Field(None, description="paired data: folder of targets (B), same names")
+    direction: Literal["AB", "BA"] = Field("AB", description="paired data: AB = A -> B, BA = B -> A")
+    flip: bool = Field(False, description="random horizontal flips (a pair flips together)")
+    jitter: int = Field(
+        0, ge=0, le=64, description="random shifts of up to N px (pad + crop; a pair moves together)"
+    )
 
 
 class DataInfo(BaseModel):
@@ -41,6 +48,9 @@ class DataInfo(BaseModel):
     class_names: list[str] = Field(default_factory=list)
     modes: list[tuple[float, float]] | None = None  # toy 2-D: mode centres
     sigma: float | None = None  # toy 2-D: std of each mode
+    inputs: dict[str, tuple[int, ...]] = Field(
+        default_factory=dict, description="per-sample image inputs beside x, by name: (C, H, W)"
+    )
 
 
 @dataclass
@@ -51,16 +61,26 @@ class ArrayDataset:
     ``y``: int64 ``(N,)`` class labels, or None.
     ``extra``: more per-sample tensors ``(N, ...)`` that each batch carries under their names
     (e.g. the cluster ids a self-conditioned family derives from the images).
+    ``inputs``: per-sample uint8 images ``(N, C, H, W)`` a generator takes (a pix2pix source),
+    scaled to [-1, 1] in each batch like ``x``; ``info.inputs`` names their shapes.
+    ``held``: bool ``(N,)``, the samples the dataset itself holds out (a split by class or by
+    photo), or None.
+    ``augment``: (flip, jitter) applied per batch, identically to ``x`` and its inputs.
     """
 
     x: torch.Tensor
     y: torch.Tensor | None
     info: DataInfo
     extra: dict[str, torch.Tensor] = field(default_factory=dict)
+    inputs: dict[str, torch.Tensor] = field(default_factory=dict)
+    held: torch.Tensor | None = None
+    augment: tuple[bool, int] = (False, 0)
 
     def __post_init__(self) -> None:
         assert self.y is None or len(self.y) == len(self.x)
         assert all(len(v) == len(self.x) for v in self.extra.values())
+        assert all(len(v) == len(self.x) and v.dtype == torch.uint8 for v in self.inputs.values())
+        assert self.held is None or (self.held.dtype == torch.bool and len(self.held) == len(self.x))
         if self.info.kind == "images":
             assert self.x.dtype == torch.uint8 and self.x.ndim == 4, (self.x.dtype, self.x.shape)
         else:
@@ -69,8 +89,11 @@ class ArrayDataset:
     def __len__(self) -> int:
         return len(self.x)
 
-    def batch(self, idx: torch.Tensor, device: torch.device | str = "cpu") -> dict:
-        """The samples at ``idx`` as model input: images scaled to [-1, 1]."""
+    def batch(
+        self, idx: torch.Tensor, device: torch.device | str = "cpu", augment: bool = True
+    ) -> dict:
+        """The samples at ``idx`` as model input: images scaled to [-1, 1]; with ``augment`` the
+        dataset's flips and shifts (drawn from torch's global RNG, which checkpoints restore)."""
         x = self.x[idx].to(device, non_blocking=True)
         real = x.float().div_(127.5).sub_(1.0) if self.info.kind == "images" else x
         out = {"real": real}
@@ -78,7 +101,49 @@ class ArrayDataset:
             out["label"] = self.y[idx].to(device, non_blocking=True)
         for name, values in self.extra.items():
             out[name] = values[idx].to(device, non_blocking=True)
+        for name, values in self.inputs.items():
+            out[name] = values[idx].to(device, non_blocking=True).float().div_(127.5).sub_(1.0)
+        flip, jitter = self.augment
+        if augment and (flip or jitter) and self.info.kind == "images":
+            keys = ["real", *self.inputs]
+            out.update(zip(keys, paired_augment([out[k] for k in keys], flip, jitter), strict=True))
         return out
+
+    def subset(self, idx: torch.Tensor) -> ArrayDataset:
+        """The samples at ``idx`` (no split mask: a subset is one side of a split)."""
+        return ArrayDataset(
+            self.x[idx],
+            None if self.y is None else self.y[idx],
+            self.info,
+            {k: v[idx] for k, v in self.extra.items()},
+            {k: v[idx] for k, v in self.inputs.items()},
+            None,
+            self.augment,
+        )
+
+
+def paired_augment(images: list[torch.Tensor], flip: bool, jitter: int) -> list[torch.Tensor]:
+    """The same random horizontal flip and shift for each sample of every tensor in ``images``
+    (B, C, H, W): a pix2pix pair stays aligned. Shifts pad by reflection, then crop back."""
+    b, _, h, w = images[0].shape
+    device = images[0].device
+    out = images
+    if flip:
+        mask = (torch.rand(b) < 0.5).to(device).view(b, 1, 1, 1)
+        out = [torch.where(mask, t.flip(-1), t) for t in out]
+    if jitter:
+        dy = torch.randint(0, 2 * jitter + 1, (b,)).tolist()
+        dx = torch.randint(0, 2 * jitter + 1, (b,)).tolist()
+        shifted = []
+        for t in out:
+            padded = torch.nn.functional.pad(t, (jitter,) * 4, mode="reflect")
+            shifted.append(
+                torch.stack(
+                    [padded[i, :, dy[i] : dy[i] + h, dx[i] : dx[i] + w] for i in range(b)]
+                )
+            )
+        out = shifted
+    return out
 
 
 def to_uint8(images: torch.Tensor) -> torch.Tensor:
@@ -130,7 +195,19 @@ class BatchSampler:
 def split_holdout(
     ds: ArrayDataset, n: int, seed: int = 0
 ) -> tuple[ArrayDataset, ArrayDataset | None]:
-    """(train, held-out): ``n`` samples chosen by a fixed seed never reach the trainer."""
+    """(train, held-out): the dataset's own split where it has one (``ds.held``), else ``n``
+    samples chosen by a fixed seed; held-out samples never reach the trainer."""
+    if ds.held is not None:
+        if n > 0:
+            from gankit.errors import DataError
+
+            raise DataError(
+                f"data.holdout={n}: dataset {ds.info.name!r} has its own held-out split "
+                f"({int(ds.held.sum())} samples); leave data.holdout at 0"
+            )
+        held = ds.subset(ds.held.nonzero().squeeze(1))
+        held.augment = (False, 0)
+        return ds.subset((~ds.held).nonzero().squeeze(1)), held
     if n <= 0:
         return ds, None
     if n >= len(ds):
@@ -140,8 +217,6 @@ def split_holdout(
     perm = torch.randperm(len(ds), generator=torch.Generator().manual_seed(10_007 + seed))
     held, train = perm[:n].sort().values, perm[n:].sort().values
 
-    def part(idx: torch.Tensor) -> ArrayDataset:
-        y = None if ds.y is None else ds.y[idx]
-        return ArrayDataset(ds.x[idx], y, ds.info, {k: v[idx] for k, v in ds.extra.items()})
-
-    return part(train), part(held)
+    held_ds = ds.subset(held)
+    held_ds.augment = (False, 0)
+    return ds.subset(train), held_ds

@@ -9,8 +9,8 @@ backpropagates the returned loss and steps the phase's optimizer. A family never
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar, Literal
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat
@@ -28,6 +28,36 @@ class Phase:
     updates: tuple[str, ...]
     repeats: int = 1
     new_batch: bool = True  # False: reuse the batch the previous phase drew (e.g. G after D)
+
+
+InputKind = Literal["noise", "label", "code", "image", "mask", "text", "frames"]
+DRAWN = ("noise", "code")  # kinds ``Family.latent`` draws; the others come from the data or a user
+FROM_DATA = ("image", "mask", "text", "frames")  # per-sample inputs a dataset carries
+
+
+@dataclass(frozen=True)
+class Input:
+    """One thing a generator takes: the keyword of ``G.forward`` and what kind of value it is.
+
+    ``shape`` is per sample: ``(z_dim,)`` for noise, ``()`` for one label or categorical index,
+    ``(n,)`` for n continuous codes, ``(C, H, W)`` for an image. ``categories`` counts the values of
+    a label or categorical code; ``low``/``high`` bound a continuous code's training draws.
+    """
+
+    name: str
+    kind: InputKind
+    shape: tuple[int, ...] = ()
+    categories: int = 0
+    low: float = 0.0
+    high: float = 0.0
+    doc: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "shape": list(self.shape)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Input:
+        return cls(**{**d, "shape": tuple(d.get("shape", ()))})
 
 
 class ModelConfig(BaseModel):
@@ -58,6 +88,16 @@ class Family:
             )
 
     # -- to implement ---------------------------------------------------------------------------
+    @classmethod
+    def inputs(cls, cfg: ModelConfig, info: DataInfo) -> list[Input]:
+        """What the generator takes, in the order of ``G.forward``'s keywords. The trainer's fixed
+        sample bank, the sample grids, the export, ``gankit.load``, the CLI and the dashboard all
+        follow this declaration. Default: noise ``z`` (and a class label when conditional)."""
+        out = [Input("z", "noise", (cfg.z_dim,))]
+        if cls.conditional:
+            out.append(Input("label", "label", categories=max(info.num_classes, 1)))
+        return out
+
     @classmethod
     def build_generator(cls, cfg: ModelConfig, info: DataInfo) -> nn.Module:
         """The generator alone: what ``gankit.load`` rebuilds from an exported config."""
@@ -96,6 +136,44 @@ class Family:
         raise ConfigError(f"family {cls.name!r} has no latent codes to traverse")
 
     # -- provided -------------------------------------------------------------------------------
+    @classmethod
+    def sample_bank(
+        cls,
+        cfg: ModelConfig,
+        info: DataInfo,
+        n: int,
+        data: ArrayDataset,
+        generator: torch.Generator | None = None,
+    ) -> tuple[dict[str, torch.Tensor], torch.Tensor | None]:
+        """Fixed generator inputs for sample grids (the same digits evolve over the run), and the
+        targets they should become where the inputs come from the data (else None).
+
+        Noise and codes are drawn by ``latent``; labels cycle through the classes; inputs a
+        dataset carries (images, masks, ...) are its first ``n`` samples, scaled like a batch.
+        """
+        specs = cls.inputs(cfg, info)
+        bank: dict[str, torch.Tensor] = {}
+        if any(s.kind in DRAWN for s in specs):
+            bank.update(cls.latent(cfg, info, n, generator=generator))
+        target = None
+        for s in specs:
+            if s.kind == "label":
+                bank[s.name] = torch.arange(n) % max(s.categories, 1)
+            elif s.kind in FROM_DATA:
+                n = min(n, len(data))
+                idx = torch.arange(n)
+                batch = data.batch(idx, augment=False)
+                bank[s.name] = batch[s.name]
+                target = batch["real"]
+        if target is not None:
+            bank = {k: v[: len(target)] for k, v in bank.items()}
+        return bank, target
+
+    @classmethod
+    def takes(cls, cfg: ModelConfig, info: DataInfo, *kinds: str) -> list[Input]:
+        """The declared inputs of the given kinds."""
+        return [s for s in cls.inputs(cfg, info) if s.kind in kinds]
+
     def lr(self, net: str) -> float:
         return self.cfg.lr.get(net, self.cfg.lr.get("G" if net.startswith("G") else "D", 2e-4))
 

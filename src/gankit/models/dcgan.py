@@ -14,6 +14,7 @@ Two architectures:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -188,7 +189,7 @@ class SelfConditioning:
             ids = cluster(data.x, k)
         self._cluster_ids = ids
         self.G.prior.copy_(torch.bincount(ids, minlength=k).float() / len(ids))
-        return ArrayDataset(data.x, data.y, data.info, {**data.extra, "cluster": ids})
+        return dataclasses.replace(data, extra={**data.extra, "cluster": ids})
 
     def extra_state(self) -> dict[str, Any]:
         """The training samples' cluster ids, so a resume neither reclusters nor can differ."""
