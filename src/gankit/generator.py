@@ -10,12 +10,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from safetensors.torch import load_file, save
 
 import gankit
 from gankit.data.base import DataInfo, to_uint8
-from gankit.errors import ConfigError, RunError
+from gankit.errors import ConfigError, DataError, RunError
+from gankit.models.base import FROM_DATA, Input
 from gankit.registry import MODELS
 
 
@@ -28,10 +30,13 @@ def export_generator(
     folder.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().cpu().contiguous() for k, v in G.state_dict().items()}
     atomic_write_bytes(folder / "model.safetensors", save(tensors, metadata={"step": str(step)}))
+    family_cls = MODELS.get(family)
+    cfg = family_cls.Config.model_validate(model_cfg)
     meta = {
         "format": "gankit-generator/1",
         "gankit_version": gankit.__version__,
         "family": family,
+        "inputs": [s.to_dict() for s in family_cls.inputs(cfg, info)],
         "model": model_cfg,
         "data": info.model_dump(mode="json"),
         "step": step,
@@ -60,6 +65,15 @@ class Generator:
         return bool(self.family_cls.conditional)
 
     @property
+    def inputs(self) -> list[Input]:
+        """What this generator takes (its family's declaration; also in ``config.json``)."""
+        return self.family_cls.inputs(self.cfg, self.info)
+
+    def image_inputs(self) -> list[Input]:
+        """The inputs a user supplies as images (a pix2pix source, ...)."""
+        return [s for s in self.inputs if s.kind in FROM_DATA]
+
+    @property
     def device(self) -> torch.device:
         return next(self.module.parameters()).device
 
@@ -82,6 +96,12 @@ class Generator:
         self, n: int, seed: int | None = None, label: int | torch.Tensor | None = None
     ) -> torch.Tensor:
         """``n`` samples: uint8 images (N, C, H, W), or float32 points (N, 2)."""
+        needs = self.image_inputs()
+        if needs:
+            raise ConfigError(
+                f"this {self.family} generator takes {', '.join(repr(s.name) for s in needs)} "
+                "as input, not noise: use translate(images) (CLI: gankit translate)"
+            )
         inputs = self.latent(n, seed)
         if self.conditional:
             inputs["label"] = self.labels(n, label, seed)
@@ -99,6 +119,55 @@ class Generator:
         if not 0 <= label < k:
             raise ConfigError(f"label {label} is out of range; allowed: 0..{k - 1}")
         return torch.full((n,), int(label), dtype=torch.long)
+
+    def translate(
+        self, images: torch.Tensor | np.ndarray, batch_size: int = 64, **other: torch.Tensor
+    ) -> torch.Tensor:
+        """Outputs for input images, uint8 (N, C, H, W) in, uint8 (N, C', H', W') out.
+
+        ``images`` goes to the generator's (first) image input; images of another size are
+        resized to the size it was trained on (``fit_input`` says how). ``other`` gives any
+        further declared inputs by name.
+        """
+        specs = self.image_inputs()
+        if not specs:
+            raise ConfigError(
+                f"this {self.family} generator takes no image (it draws from noise): "
+                "use sample(n) (CLI: gankit sample)"
+            )
+        x, _ = fit_input(images, specs[0])
+        outs = []
+        for i in range(0, len(x), batch_size):
+            part = {specs[0].name: x[i : i + batch_size].float().div(127.5).sub(1.0)}
+            part.update({k: v[i : i + batch_size] for k, v in other.items()})
+            outs.append(to_uint8(self(**part)))
+        return torch.cat(outs) if outs else torch.zeros(0, *self.info.shape, dtype=torch.uint8)
+
+
+def fit_input(images: torch.Tensor | np.ndarray, spec: Input) -> tuple[torch.Tensor, str | None]:
+    """uint8 images (N, C, H, W) made to fit an image input: the same channel count is required
+    (one clear error otherwise), another size is resized with antialiasing. Returns the images and
+    a note saying what was resized (None when nothing was)."""
+    x = torch.as_tensor(np.asarray(images)) if not isinstance(images, torch.Tensor) else images
+    if x.ndim == 3:
+        x = x.unsqueeze(0)
+    if x.ndim != 4 or x.dtype != torch.uint8:
+        raise DataError(f"input images must be uint8 (N, C, H, W); got {x.dtype} {tuple(x.shape)}")
+    c, h, w = spec.shape
+    if x.shape[1] != c:
+        raise DataError(
+            f"input images have {x.shape[1]} channel(s); this generator's {spec.name!r} takes {c} "
+            f"({'grayscale' if c == 1 else 'RGB'})"
+        )
+    if tuple(x.shape[2:]) == (h, w):
+        return x, None
+    note = (
+        f"resized {x.shape[3]}x{x.shape[2]} input to {w}x{h}, the size the generator was trained on"
+    )
+    y = torch.nn.functional.interpolate(
+        x.float(), size=(h, w), mode="bilinear", antialias=True, align_corners=False
+    )
+    return y.round().clamp(0, 255).to(torch.uint8), note
 
 
 def load(path: str | Path, device: str | torch.device = "cpu") -> Generator:
