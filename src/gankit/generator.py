@@ -17,6 +17,7 @@ from safetensors.torch import load_file, save
 import gankit
 from gankit.data.base import DataInfo, to_uint8
 from gankit.errors import ConfigError, DataError, RunError
+from gankit.files import atomic_write_bytes
 from gankit.models.base import FROM_DATA, Input
 from gankit.registry import MODELS
 
@@ -25,8 +26,6 @@ def export_generator(
     folder: Path, family: str, model_cfg: dict, info: DataInfo, G: torch.nn.Module, step: int
 ) -> None:
     """Write the generator's weights and the config that rebuilds it, each file atomically."""
-    from gankit.train.checkpoint import atomic_write_bytes
-
     folder.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().cpu().contiguous() for k, v in G.state_dict().items()}
     atomic_write_bytes(folder / "model.safetensors", save(tensors, metadata={"step": str(step)}))
@@ -109,6 +108,25 @@ class Generator:
             raise ConfigError(f"--label given, but family {self.family!r} is not conditional")
         out = self(**inputs)
         return to_uint8(out) if self.info.kind == "images" else out.float().cpu()
+
+    def sample_many(
+        self, n: int, seed: int = 0, label: int | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``n`` samples and their class labels (None unless conditional), drawn 1024 at a time.
+
+        The one way ``gankit sample`` and ``gankit eval`` draw, so one seed gives both the same
+        samples: the chunk that starts at sample ``i`` is ``sample(m, seed * 1_000_003 + i)``, and
+        labels run 0, 1, ..., K-1, 0, ... over all ``n`` unless ``label`` fixes one class.
+        """
+        chunk = 1024  # samples per forward pass; changing it changes what a seed draws
+        if n < 1:
+            raise ConfigError(f"cannot draw n={n} samples; n must be at least 1")
+        labels = self.labels(n, label, seed) if self.conditional else None
+        parts = []
+        for i in range(0, n, chunk):
+            m, part_label = min(chunk, n - i), label if labels is None else labels[i : i + chunk]
+            parts.append(self.sample(m, seed=seed * 1_000_003 + i, label=part_label))
+        return torch.cat(parts), labels
 
     def labels(self, n: int, label: int | torch.Tensor | None, seed: int | None) -> torch.Tensor:
         k = self.info.num_classes

@@ -209,6 +209,27 @@ PRESETS["dcgan-mnist-long"] = deep_update(
     {"model": {"mode_seeking": 0.5}, "train": {"steps": 3500, "sample_every": 500}},
 )
 
+# pix2pix on paired data (docs/models/pix2pix.md): the paper's U-Net and PatchGAN, λ_L1 = 100,
+# Adam 2e-4 / β1 0.5; narrower networks than the paper's 256 px ones for 28 px digits on a CPU.
+PRESETS["pix2pix-edges2digits"] = {
+    "family": "pix2pix",
+    "data": {"name": "edges2digits"},
+    "model": {
+        "g_channels": 32,
+        "g_max_channels": 256,
+        "depth": 4,
+        "d_channels": 32,
+        "receptive_field": 16,
+    },
+    "train": {"steps": 2000, "batch_size": 32, "sample_every": 250, "grid_size": 30},
+}
+PRESETS["pix2pix-edges2photos"] = {
+    "family": "pix2pix",
+    "data": {"name": "edges2photos", "image_size": 64, "flip": True},
+    "model": {"g_channels": 32, "d_channels": 32, "receptive_field": 34},
+    "train": {"steps": 3000, "batch_size": 16, "sample_every": 250, "grid_size": 24},
+}
+
 # What `gankit train FAMILY [--data D]` starts from when no preset or config file is named:
 # the family's preset for 2-D toy data when D is a toy, else its image preset.
 FAMILY_DEFAULT_PRESET = {
@@ -218,7 +239,10 @@ FAMILY_DEFAULT_PRESET = {
     "infogan": "infogan-mnist",
     "autoencoder": "autoencoder-mnist",
     "vae": "vae-mnist",
+    "pix2pix": "pix2pix-edges2digits",
 }
+# A family's preset for one of its other bundled datasets.
+DATA_DEFAULT_PRESET = {("pix2pix", "edges2photos"): "pix2pix-edges2photos"}
 # For 2-D toy data: `gankit train --data ring|grid` takes the preset that reaches the toy bars
 # (MGAN on the ring, self-conditioning on the grid); `gankit train mlp-gan --data grid` the plain
 # GAN of the seeds, collapse and all.
@@ -248,6 +272,8 @@ def resolve(
         data = (flags or {}).get("data", {}).get("name")
         if data in TOY_DATASETS:
             preset = TOY_DEFAULT_PRESET.get(family, {}).get(data)
+        elif (family, data) in DATA_DEFAULT_PRESET:
+            preset = DATA_DEFAULT_PRESET[family, data]
         else:
             preset = FAMILY_DEFAULT_PRESET.get(family or "dcgan")
     if preset:
@@ -265,5 +291,10 @@ def resolve(
         raw = deep_update(raw, o)
     cfg = validate(RunConfig, raw)
     family_cls = MODELS.get(cfg.family)
+    if cfg.data.name == "folder" and family_cls.folder_dataset != "folder":
+        # a user's folder, read the way this family needs (pix2pix: A|B pairs)
+        cfg = cfg.model_copy(
+            update={"data": cfg.data.model_copy(update={"name": family_cls.folder_dataset})}
+        )
     model_cfg = validate(family_cls.Config, cfg.model, "model")
     return cfg.model_copy(update={"model": model_cfg.model_dump(mode="json")})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import math
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -71,7 +70,24 @@ def plot_bounds(points: np.ndarray, margin: float = 0.25) -> tuple[float, float,
     return float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])
 
 
-def write_bytes(path: Path, data: bytes) -> None:
-    from gankit.train.checkpoint import atomic_write_bytes
-
-    atomic_write_bytes(path, data)
+def translation_grid(columns: list[torch.Tensor | np.ndarray], pad: int = 2) -> Image.Image:
+    """Rows of (input | output | target) cells: ``columns`` holds uint8 (N, C, H, W) arrays, one per
+    part of a cell (their channels and sizes may differ: grayscale parts become RGB beside colour
+    ones, smaller parts are scaled up by pixel repetition), and the cells run left to right."""
+    parts = [c.numpy() if isinstance(c, torch.Tensor) else np.asarray(c) for c in columns]
+    n = min(len(p) for p in parts)
+    h = max(p.shape[2] for p in parts)
+    w = max(p.shape[3] for p in parts)
+    c = max(p.shape[1] for p in parts)
+    fitted = []
+    for p in parts:
+        p = p[:n]
+        if p.shape[1] != c:
+            p = np.repeat(p, c, axis=1)
+        if p.shape[2:] != (h, w):
+            p = np.repeat(np.repeat(p, h // p.shape[2], axis=2), w // p.shape[3], axis=3)
+            p = np.pad(p, ((0, 0), (0, 0), (0, h - p.shape[2]), (0, w - p.shape[3])))
+        fitted.append(p)
+    cells = np.stack(fitted, axis=1).reshape(n * len(parts), c, h, w)  # cell-major
+    per_row = max(1, math.ceil(math.sqrt(n / len(parts))))
+    return image_grid(cells, nrow=per_row * len(parts), pad=pad)

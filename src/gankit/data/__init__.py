@@ -15,13 +15,18 @@ from gankit.data.base import (
 from gankit.registry import DATASETS
 
 # Importing a loader module registers its datasets.
-from gankit.data import toy2d, mnist, images, stacked  # noqa: E402,F401  isort: skip
+from gankit.data import toy2d, mnist, images, stacked, paired  # noqa: E402,F401  isort: skip
 
 
 def load_dataset(cfg: DataConfig, seed: int = 0) -> ArrayDataset:
     """Build the dataset named by ``cfg.name`` (a registered name such as 'mnist5k' or 'folder')."""
-    loader = DATASETS.get(cfg.name)
-    return loader(cfg, seed)
+    name = "paired" if cfg.path_a or cfg.path_b else cfg.name
+    ds = DATASETS.get(name)(cfg, seed)
+    if cfg.direction == "BA":
+        from gankit.data.paired import reverse_pairs
+
+        ds = reverse_pairs(ds)
+    return ds
 
 
 def data_config_from_arg(value: str) -> dict:

@@ -15,15 +15,17 @@ Layouts:
 
 * ``folder``: images directly in ``data.path`` (unlabelled), or in its immediate sub-folders,
   whose sorted names are the class names (sub-folders may nest deeper; empty ones are skipped).
-* ``paired``: ``A/`` and ``B/`` (or ``trainA/``, ``trainB/``) holding files with the same names
-  (extensions may differ). ``x`` is A and B **concatenated along channels**: ``(N, 2C, H, W)``;
-  ``split_pair(x)`` returns ``(A, B)``. ``info.shape`` is ``(2C, H, W)``.
+* ``paired``: ``data.path_a`` and ``data.path_b``, or ``A/`` and ``B/`` (or ``trainA/``,
+  ``trainB/``) in ``data.path``, holding files with the same names (extensions may differ; names
+  on one side only are reported and left out), or a folder of A|B side-by-side images. ``x`` is
+  B, ``inputs["source"]`` is A (see ``load_paired``).
 * ``unpaired``: ``A/`` and ``B/`` of any sizes. The registered loader returns A;
   ``load_unpaired(cfg)`` returns both, with the same channels and size.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +42,7 @@ DEFAULT_SIZE = 64
 # A labelled folder is sorted by class; `limit` takes a class-balanced subset with this seed.
 SUBSET_SEED = 0
 _A_NAMES, _B_NAMES = ("A", "trainA"), ("B", "trainB")
+log = logging.getLogger("gankit")
 _ALLOWED = ", ".join(IMAGE_EXTENSIONS)
 
 
@@ -66,6 +69,31 @@ def read_image(path: str | Path, size: int) -> np.ndarray:
         # UnidentifiedImageError and truncated-file errors are OSErrors.
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise DataError(f"cannot read image {path}: {msg}") from None
+
+
+def read_rgb(path: str | Path) -> np.ndarray:
+    """One image file at its own size -> uint8 RGB ``(H, W, 3)`` (transparency on white, EXIF
+    orientation applied); a file that is not a readable image is a one-line DataError."""
+    path = Path(path)
+    try:
+        with Image.open(path) as img:
+            img.load()
+            if img.getexif().get(0x0112, 1) != 1:
+                img = ImageOps.exif_transpose(img)
+            return np.asarray(_to_rgb(img), dtype=np.uint8)
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise DataError(f"cannot read image {path}: {msg}") from None
+
+
+def rgb_to_channels(rgb: np.ndarray, channels: int, what: str) -> np.ndarray:
+    """uint8 RGB ``(H, W, 3)`` -> ``(C, H, W)``: one channel only from a gray image (a colour
+    image given to a grayscale input is an error naming ``what``), three from any image."""
+    if channels == 3:
+        return rgb.transpose(2, 0, 1)
+    if not _is_gray(rgb[None]):
+        raise DataError(f"{what} is a colour image; this generator takes 1 channel (grayscale)")
+    return rgb[None, :, :, 0]
 
 
 def _to_rgb(img: Image.Image) -> Image.Image:
@@ -212,41 +240,87 @@ def _images_or_error(folder: Path) -> list[Path]:
     return files
 
 
-def split_pair(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """A ``paired`` batch ``(N, 2C, H, W)`` -> ``(A, B)``, each ``(N, C, H, W)``."""
-    c = x.shape[1] // 2
-    return x[:, :c], x[:, c:]
+def _by_stem(folder: Path) -> dict[str, Path]:
+    table: dict[str, Path] = {}
+    for f in _images_or_error(folder):
+        key = f.relative_to(folder).with_suffix("").as_posix()
+        if key in table:
+            raise DataError(f"two images named {key} in {folder}: {table[key].name}, {f.name}")
+        table[key] = f
+    return table
+
+
+def _matched_pairs(dir_a: Path, dir_b: Path) -> list[tuple[Path, Path]]:
+    """Files of ``dir_a`` and ``dir_b`` matched by name (extensions may differ); names found on
+    one side only are reported and left out."""
+    a, b = _by_stem(dir_a), _by_stem(dir_b)
+    only_a, only_b = sorted(a.keys() - b.keys()), sorted(b.keys() - a.keys())
+    keys = sorted(a.keys() & b.keys())
+    if not keys:
+        raise DataError(
+            f"no image names match between {dir_a} and {dir_b}: paired files need the same "
+            f"names (e.g. {next(iter(sorted(a)))} in both)"
+        )
+    for side, names, d in (("A", only_a, dir_a), ("B", only_b, dir_b)):
+        if names:
+            shown = ", ".join(names[:5]) + (" ..." if len(names) > 5 else "")
+            log.warning("%d image(s) only in %s (%s), left out: %s", len(names), d, side, shown)
+    return [(a[k], b[k]) for k in keys]
+
+
+def _read_side_by_side(path: Path, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """One A|B image (the pix2pix convention: A on the left half, B on the right) -> two uint8
+    RGB ``(size, size, 3)`` arrays."""
+    try:
+        with Image.open(path) as img:
+            img.load()
+            rgb = _to_rgb(img)
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise DataError(f"cannot read image {path}: {msg}") from None
+    w, h = rgb.size
+    if w < 2:
+        raise DataError(f"{path} is {w} px wide: an A|B pair needs A and B side by side")
+    halves = rgb.crop((0, 0, w // 2, h)), rgb.crop((w // 2, 0, 2 * (w // 2), h))
+    return tuple(np.asarray(square_resize_pil(x, size), dtype=np.uint8) for x in halves)
 
 
 @register_dataset("paired")
 def load_paired(cfg: DataConfig, seed: int) -> ArrayDataset:
-    """A/ and B/ files matched by name; x = A and B concatenated on channels ``(N, 2C, S, S)``."""
-    dir_a, dir_b = _ab_dirs(cfg, "paired")
-    by_name = []
-    for d in (dir_a, dir_b):
-        table: dict[str, Path] = {}
-        for f in _images_or_error(d):
-            key = f.relative_to(d).with_suffix("").as_posix()
-            if key in table:
-                raise DataError(f"two images named {key} in {d}: {table[key].name}, {f.name}")
-            table[key] = f
-        by_name.append(table)
-    only_a = sorted(by_name[0].keys() - by_name[1].keys())
-    only_b = sorted(by_name[1].keys() - by_name[0].keys())
-    if only_a or only_b:
-        raise DataError(
-            f"paired images must have the same names in {dir_a} and {dir_b}: "
-            f"{len(only_a)} only in {dir_a.name}/ ({', '.join(only_a[:5])}), "
-            f"{len(only_b)} only in {dir_b.name}/ ({', '.join(only_b[:5])})"
-        )
-    keys = sorted(by_name[0])[: cfg.limit]
+    """Paired images, in any of three layouts: ``data.path_a`` and ``data.path_b`` (files matched
+    by name), ``data.path`` with ``A/`` and ``B/`` (or ``trainA/``, ``trainB/``), or ``data.path``
+    holding A|B side-by-side images. ``x`` is B (the target), ``inputs["source"]`` A; each side
+    has its own channel count (a grayscale sketch may pair with a colour photo)."""
     size = cfg.image_size or DEFAULT_SIZE
-    rgb_a = _read_all([by_name[0][k] for k in keys], size)
-    rgb_b = _read_all([by_name[1][k] for k in keys], size)
-    c = _channels(cfg.channels, rgb_a, rgb_b)
-    x = torch.cat([_to_tensor(rgb_a, c), _to_tensor(rgb_b, c)], dim=1)  # (N, 2C, S, S)
-    info = DataInfo(name="paired", kind="images", shape=tuple(x.shape[1:]))
-    return ArrayDataset(x=x, y=None, info=info)
+    if cfg.path_a or cfg.path_b:
+        if not (cfg.path_a and cfg.path_b):
+            raise DataError("paired folders need both data.path_a and data.path_b")
+        pairs = _matched_pairs(_folder(cfg.path_a, "paired"), _folder(cfg.path_b, "paired"))
+    else:
+        root = _folder(cfg.path, "paired")
+        has_ab = any((root / n).is_dir() for n in _A_NAMES + _B_NAMES)
+        pairs = _matched_pairs(*_ab_dirs(cfg, "paired")) if has_ab else None
+    if pairs is not None:
+        pairs = pairs[: cfg.limit]
+        rgb_a = _read_all([a for a, _ in pairs], size)
+        rgb_b = _read_all([b for _, b in pairs], size)
+    else:
+        files = _images_or_error(root)[: cfg.limit]
+        rgb_a = np.empty((len(files), size, size, 3), dtype=np.uint8)
+        rgb_b = np.empty_like(rgb_a)
+        for i, f in enumerate(files):
+            rgb_a[i], rgb_b[i] = _read_side_by_side(f, size)
+    a = _to_tensor(rgb_a, _channels(cfg.channels, rgb_a))
+    b = _to_tensor(rgb_b, _channels(cfg.channels, rgb_b))
+    info = DataInfo(
+        name="paired",
+        kind="images",
+        shape=tuple(b.shape[1:]),
+        inputs={"source": tuple(a.shape[1:])},
+    )
+    return ArrayDataset(
+        x=b, y=None, info=info, inputs={"source": a}, augment=(cfg.flip, cfg.jitter)
+    )
 
 
 def load_unpaired(cfg: DataConfig, seed: int = 0) -> tuple[ArrayDataset, ArrayDataset]:

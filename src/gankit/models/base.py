@@ -76,6 +76,7 @@ class Family:
     Config: ClassVar[type[ModelConfig]]
     generator: ClassVar[str] = "G"  # the network that is averaged (EMA), sampled and exported
     conditional: ClassVar[bool] = False  # True: G takes a class label
+    folder_dataset: ClassVar[str] = "folder"  # the loader that reads `--data ./my_folder`
 
     def __init__(self, cfg: ModelConfig, info: DataInfo) -> None:
         self.cfg, self.info = cfg, info
@@ -160,8 +161,8 @@ class Family:
             if s.kind == "label":
                 bank[s.name] = torch.arange(n) % max(s.categories, 1)
             elif s.kind in FROM_DATA:
-                n = min(n, len(data))
-                idx = torch.arange(n)
+                n = min(n, len(data))  # spread over the data (held-out digits: every class)
+                idx = torch.linspace(0, len(data) - 1, n).round().long()
                 batch = data.batch(idx, augment=False)
                 bank[s.name] = batch[s.name]
                 target = batch["real"]

@@ -26,7 +26,7 @@ def _subset(ds: ArrayDataset, n: int, seed: int) -> ArrayDataset:
     if n >= len(ds):
         return ds
     idx = torch.randperm(len(ds), generator=torch.Generator().manual_seed(seed))[:n]
-    return ArrayDataset(ds.x[idx], None if ds.y is None else ds.y[idx], ds.info)
+    return ds.subset(idx)
 
 
 def _as_numpy_samples(x: torch.Tensor, kind: str) -> np.ndarray:
@@ -100,23 +100,28 @@ def evaluate_run(
 
     cfg = RunConfig.model_validate_json((run_dir / "config.json").read_text())
     data, heldout = load_run_data(cfg)
+    G = load(run_dir)
+    if G.image_inputs() and samples is None:  # a translation: outputs against held-out targets
+        return evaluate_translation(G, heldout if heldout is not None else data, n, seed)
     if samples is not None:
         fake, labels = read_samples(samples)
     else:
-        G = load(run_dir)
-        labels_t = G.labels(n, None, seed) if G.conditional else None
-        fake = torch.cat(
-            [
-                G.sample(
-                    min(1000, n - i),
-                    seed=seed * 1_000_003 + i,
-                    label=None if labels_t is None else labels_t[i : i + 1000],
-                )
-                for i in range(0, n, 1000)
-            ]
-        ).numpy()
-        labels = None if labels_t is None else labels_t.numpy()
+        fake_t, labels_t = G.sample_many(n, seed)  # the same draw as `gankit sample`
+        fake, labels = fake_t.numpy(), None if labels_t is None else labels_t.numpy()
     return evaluate_samples(fake, labels, data, heldout, metrics, seed, **kw)
+
+
+def evaluate_translation(G, pairs: ArrayDataset, n: int = 5000, seed: int = 0) -> list[Result]:
+    """A translation generator on the (held-out) pairs: L1, PSNR, SSIM, sharpness, and for digit
+    targets the classifier's accuracy against the source digit's label and FID."""
+    from gankit.metrics.paired import translation_results
+
+    pairs = _subset(pairs, n, seed)
+    spec = G.image_inputs()[0]
+    outputs = G.translate(pairs.inputs[spec.name]).numpy()
+    labels = None if pairs.y is None else pairs.y.numpy()
+    reference = f"{pairs.info.name}:heldout n={len(pairs)}"
+    return translation_results(outputs, pairs.x.numpy(), labels, reference, seed)
 
 
 def read_samples(path: Path) -> tuple[np.ndarray, np.ndarray | None]:

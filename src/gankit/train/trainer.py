@@ -8,6 +8,7 @@ optimizer step. Then update the generator EMA and run the ticks that are due.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import math
@@ -28,15 +29,23 @@ from gankit.config import RunConfig, validate
 from gankit.data import BatchSampler, load_dataset, split_holdout, to_uint8
 from gankit.data.base import ArrayDataset
 from gankit.errors import ConfigError
+from gankit.files import atomic_write_bytes as write_bytes
+from gankit.files import atomic_write_json as write_json
 from gankit.generator import export_generator
 from gankit.models.base import Family
 from gankit.registry import MODELS
-from gankit.runs import append_jsonl, write_json, write_status
+from gankit.runs import append_jsonl, write_status
 from gankit.train import checkpoint as ckpt
 from gankit.train import distributed as ddp
 from gankit.train.ema import EMA
 from gankit.train.health import HealthMonitor, check_finite
-from gankit.viz import image_grid, plot_bounds, png_bytes, scatter_png, write_bytes
+from gankit.viz import (
+    image_grid,
+    plot_bounds,
+    png_bytes,
+    scatter_png,
+    translation_grid,
+)
 
 log = logging.getLogger("gankit")
 
@@ -164,13 +173,14 @@ class Trainer:
 
     # -- state ----------------------------------------------------------------------------------
     def _make_noise_bank(self) -> dict[str, torch.Tensor]:
-        """Fixed generator inputs for sample grids: the same digits/points evolve over the run."""
+        """Fixed generator inputs for sample grids, as the family declares them: the same noise
+        (or the same held-out input images) at every step, so the grids show one thing evolving.
+        Where the inputs come from the data, ``bank_target`` holds what they should become."""
         info, fam = self.data.info, self.family
         n = POINT_BANK if info.kind == "points" else self.tc.grid_size
         g = torch.Generator().manual_seed(self.tc.seed + 2024)
-        bank = fam.latent(fam.cfg, info, n, generator=g)
-        if fam.conditional:
-            bank["label"] = torch.arange(n) % max(info.num_classes, 1)
+        source = self.heldout if self.heldout is not None else self.data
+        bank, self.bank_target = fam.sample_bank(fam.cfg, info, n, source, generator=g)
         return bank
 
     def state_dict(self) -> dict[str, Any]:
@@ -188,6 +198,7 @@ class Trainer:
             "sampler": self.sampler.state_dict(),
             "rng": rng_state(),
             "noise_bank": self.noise_bank,
+            "bank_target": self.bank_target,
             "family": self.family.extra_state(),
             "best": json.dumps(self.best),
             "evals_since_best": self.evals_since_best,
@@ -217,6 +228,7 @@ class Trainer:
             self.scaler.load_state_dict(state["scaler"])
         self.sampler.load_state_dict(state["sampler"])
         self.noise_bank = state["noise_bank"]
+        self.bank_target = state.get("bank_target")
         self.step, self.images_seen = int(state["step"]), int(state["images_seen"])
         self.elapsed = float(state.get("elapsed", 0.0))
         self.best = json.loads(state.get("best", "{}"))
@@ -469,8 +481,14 @@ class Trainer:
         fake = self.generate(self.noise_bank)
         name = f"step_{self.step:09d}"
         if self.data.info.kind == "images":
-            nrow = self.data.info.num_classes if self.family.conditional else None
-            grid = image_grid(to_uint8(fake), nrow=nrow)
+            if self.bank_target is not None:  # inputs | outputs | targets, one triplet a cell
+                self._write_bank(folder)
+                shown = [self.noise_bank[s.name] for s in self._image_inputs()]
+                columns = [to_uint8(t) for t in (*shown, fake, self.bank_target)]
+                grid = translation_grid(columns)
+            else:
+                nrow = self.data.info.num_classes if self.family.conditional else None
+                grid = image_grid(to_uint8(fake), nrow=nrow)
             write_bytes(folder / f"{name}.png", png_bytes(grid))
             return
         real = self.data.x[:POINT_BANK].numpy().astype(np.float64)
@@ -498,6 +516,21 @@ class Trainer:
             },
         }
         write_bytes(folder / f"{name}.json", json.dumps(doc).encode())
+
+    def _image_inputs(self):
+        return self.family.takes(self.family.cfg, self.data.info, "image", "mask", "frames")
+
+    def _write_bank(self, folder: Path) -> None:
+        """``samples/bank.npz``: the fixed held-out inputs and their targets (uint8), once a run,
+        for the dashboard's Translate tab."""
+        path = folder / "bank.npz"
+        if path.is_file():
+            return
+        arrays = {s.name: to_uint8(self.noise_bank[s.name]).numpy() for s in self._image_inputs()}
+        arrays["target"] = to_uint8(self.bank_target).numpy()
+        buf = io.BytesIO()
+        np.savez_compressed(buf, **arrays)
+        write_bytes(path, buf.getvalue())
 
     def _evaluate(self) -> bool:
         """Run the evaluator, track the best checkpoint; True when early stopping triggers."""

@@ -1,0 +1,160 @@
+"""``gankit translate``: run a translation generator (pix2pix, ...) on images; no dataset needed.
+
+Input: an image file, a folder of images, or an ``.npz`` with ``images`` uint8 (N, C, H, W).
+Output: an image file (one input), a folder of PNGs (named after the inputs), or an ``.npz`` with
+``images`` uint8 (N, C, H, W). Everything is read and translated before anything is written, so
+a bad input leaves no partial output.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+
+from gankit.errors import ConfigError, DataError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
+
+
+def read_inputs(path: Path, channels: int) -> tuple[np.ndarray | list[np.ndarray], list[str]]:
+    """Images to translate and their names: one (N, C, H, W) array from an .npz, else a list of
+    (C, H, W) arrays (image files may differ in size)."""
+    from gankit.data.images import list_images, read_rgb, rgb_to_channels
+
+    if not path.exists():
+        raise DataError(f"--input {str(path)!r} does not exist")
+    if path.is_dir():
+        files = list_images(path)
+        if not files:
+            raise DataError(
+                f"no images in folder {str(path)!r}; allowed: {', '.join(IMAGE_SUFFIXES)}"
+            )
+        return [rgb_to_channels(read_rgb(f), channels, str(f)) for f in files], [
+            f.stem for f in files
+        ]
+    if path.suffix.lower() == ".npz":
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                if "images" not in z:
+                    raise DataError(
+                        f"{str(path)!r} has no 'images' array (found: {', '.join(z.files)})"
+                    )
+                x = z["images"]
+        except (OSError, ValueError) as e:
+            raise DataError(f"cannot read {str(path)!r} as .npz: {e}") from None
+        if x.dtype != np.uint8 or x.ndim != 4:
+            raise DataError(
+                f"'images' in {str(path)!r} must be uint8 (N, C, H, W); got {x.dtype} {x.shape}"
+            )
+        if x.shape[1] != channels:
+            raise DataError(
+                f"'images' in {str(path)!r} have {x.shape[1]} channel(s); this generator takes "
+                f"{channels}"
+            )
+        if len(x) == 0:
+            raise DataError(f"'images' in {str(path)!r} is empty")
+        return x, [f"{i:05d}" for i in range(len(x))]
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        raise DataError(
+            f"--input {str(path)!r}: give an image ({', '.join(IMAGE_SUFFIXES)}), a folder of "
+            "images, or an .npz with 'images'"
+        )
+    return [rgb_to_channels(read_rgb(path), channels, str(path))], [path.stem]
+
+
+def output_files(out: Path, names: list[str], outputs: np.ndarray) -> dict[Path, bytes]:
+    """What to write for ``--out``, by path: one image, a folder of PNGs, or an .npz."""
+    from gankit.viz import image_grid, png_bytes
+
+    suffix = out.suffix.lower()
+    if suffix == ".npz":
+        buf = io.BytesIO()
+        np.savez_compressed(buf, images=outputs)
+        return {out: buf.getvalue()}
+    if suffix in IMAGE_SUFFIXES:
+        if len(outputs) != 1:
+            raise ConfigError(
+                f"--out {str(out)!r} is one image but there are {len(outputs)} outputs; "
+                "give a folder or an .npz"
+            )
+        return {out: png_bytes(image_grid(outputs, nrow=1, pad=0))}
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {str(out)!r} exists and is not a folder")
+    return {
+        out / f"{n}.png": png_bytes(image_grid(o[None], nrow=1, pad=0))
+        for n, o in zip(names, outputs, strict=True)
+    }
+
+
+def translate(
+    run: Annotated[str, typer.Argument(help="run folder, run number, or generator/ folder")],
+    input: Annotated[
+        Path, typer.Option("--input", "-i", help="image file, folder of images, or .npz")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="image file, folder, or .npz")],
+    grid: Annotated[
+        Path | None, typer.Option(help="also write a PNG of input | output pairs")
+    ] = None,
+    device: Annotated[str, typer.Option(help="cpu, cuda, mps or auto")] = "cpu",
+    runs_dir: Annotated[Path | None, typer.Option(envvar="GANKIT_RUNS_DIR")] = None,
+) -> None:
+    """Translate images with a run's generator (pix2pix: edges -> digits, sketch -> photo).
+
+    **Examples**: `gankit translate 3 --input sketch.png --out photo.png`,
+    `gankit translate 3 --input edges/ --out digits/ --grid pairs.png`,
+    `gankit translate 3 --input edges.npz --out digits.npz`
+    """
+    import torch
+
+    from gankit.cli.main import console
+    from gankit.files import atomic_write_bytes
+    from gankit.generator import fit_input, load
+    from gankit.runs import find_run
+    from gankit.train.trainer import resolve_device
+    from gankit.viz import png_bytes, translation_grid
+
+    for p in (out, grid):
+        if p is not None and not p.resolve().parent.is_dir():
+            raise ConfigError(f"folder {str(p.parent)!r} for {str(p)!r} does not exist")
+    if grid is not None and grid.suffix.lower() != ".png":
+        raise ConfigError(f"--grid {str(grid)!r} must end in .png")
+    path = Path(run)
+    if not (path / "config.json").is_file():
+        path = find_run(run, runs_dir)
+    G = load(path, device=resolve_device(device))
+    specs = G.image_inputs()
+    if not specs:
+        raise ConfigError(
+            f"run {str(path)!r} ({G.family}) draws from noise and takes no input image; "
+            "use gankit sample"
+        )
+    spec = specs[0]
+    images, names = read_inputs(input, spec.shape[0])
+    fitted, notes = [], set()
+    for x in images if isinstance(images, list) else [images]:
+        y, note = fit_input(torch.from_numpy(np.ascontiguousarray(x)), spec)
+        fitted.append(y)
+        if note:
+            notes.add(note)
+    x = torch.cat(fitted)
+    outputs = G.translate(x).numpy()
+    files = output_files(out, names, outputs)
+    if grid is not None:
+        files[grid] = png_bytes(translation_grid([x, outputs]))
+    for note in sorted(notes):
+        console.print(f"note: {note}")
+    for p, data in files.items():
+        p.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(p, data)
+    where = out if len(files) - (grid is not None) <= 1 else f"{out}/ ({len(outputs)} PNGs)"
+    console.print(
+        f"translated {len(outputs)} image(s) to {where}" + (f"; pairs in {grid}" if grid else "")
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("translate")(translate)
