@@ -28,7 +28,8 @@ import pytest
 import torch
 from torch import nn
 
-from gankit.web.server import bind, create_app, make_server
+from gankit.web.app import create_app
+from gankit.web.server import bind, make_server
 
 RING = "00000-mlp-gan-ring"
 DIGITS = "00001-dcgan-digits"
@@ -38,9 +39,9 @@ CODED_FAMILY = "web-test-coded"
 
 
 def train(runs_dir: Path, family: str, data: str, overrides: list[str]) -> None:
-    from gankit.cli.train import run
     from gankit.config import parse_override
     from gankit.presets import resolve
+    from gankit.train.session import train_run as run
 
     cfg = resolve(
         family=family,
@@ -64,7 +65,7 @@ class CodedGenerator(nn.Module):
 
 
 def register_coded_family() -> str:
-    from gankit.models.base import Family, ModelConfig
+    from gankit.models.base import Family, Input, ModelConfig
     from gankit.registry import MODELS
 
     name = CODED_FAMILY
@@ -81,6 +82,15 @@ def register_coded_family() -> str:
         @classmethod
         def build_generator(cls, cfg, info):
             return CodedGenerator(cfg.z_dim, info.num_classes)
+
+        @classmethod
+        def inputs(cls, cfg, info):
+            return [
+                Input("z", "noise", (cfg.z_dim,)),
+                Input("c_cat", "code", categories=3),  # drawn as one-hot rows (n, 3)
+                Input("c_cont", "code", (2,), low=-1.0, high=1.0),
+                Input("label", "label", categories=info.num_classes),
+            ]
 
         @classmethod
         def latent(cls, cfg, info, n, generator=None):

@@ -14,7 +14,8 @@ import pytest
 from PIL import Image
 from safetensors.torch import load_file, save_file
 
-from gankit.web.server import MAX_N, STATIC
+from gankit.web.app import STATIC
+from gankit.web.schemas import MAX_N
 
 from .conftest import CODED, DIGITS, RING, SYNTHETIC
 

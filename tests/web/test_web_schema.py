@@ -23,7 +23,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from gankit.web.server import RUN_ID_PATTERN
+from gankit.web.schemas import RUN_ID_PATTERN
 
 from .conftest import CODED, DIGITS, RING, SYNTHETIC
 

@@ -9,7 +9,8 @@ import threading
 import httpx
 import pytest
 
-from gankit.web.server import MAX_BODY, MAX_SEED
+from gankit.web.schemas import MAX_SEED
+from gankit.web.security import MAX_BODY
 
 from .conftest import DIGITS, RING
 

@@ -60,7 +60,8 @@ def serve(
     from gankit.cli.main import console
     from gankit.errors import RunError
     from gankit.runs import runs_dir_default
-    from gankit.web.server import bind, create_app, make_server
+    from gankit.web.app import create_app
+    from gankit.web.server import bind, make_server
 
     runs_dir = runs_dir or runs_dir_default()
     if (runs_dir / "config.json").is_file():  # a single run was given: serve the folder it is in
