@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+import gankit
 from gankit.errors import ConfigError
 
 
@@ -18,7 +19,7 @@ def test_pixel_norm_makes_g_batch_independent(tiny_trainer):
 
 
 def test_pixel_norm_normalises_each_pixel_over_channels():
-    from gankit.models.dcgan import PixelNorm
+    from gankit.models.convnets import PixelNorm
 
     x = torch.randn(2, 5, 3, 3) * 7
     y = PixelNorm()(x)
@@ -35,12 +36,6 @@ def test_categorical_latent_reaches_g(tiny_trainer):
     assert not torch.allclose(out[0], out[1])
     fam_trainer = tiny_trainer("dcgan", n_components=5)
     fam_trainer.train_step()
-
-
-@pytest.mark.parametrize("family", ["cgan", "infogan"])
-def test_families_with_their_own_codes_reject_n_components(family, tiny_trainer):
-    with pytest.raises(ConfigError, match="n_components"):
-        tiny_trainer(family, n_components=4)
 
 
 def test_ema_generator_is_what_gets_sampled_and_exported(tiny_trainer, tmp_path):
@@ -60,7 +55,7 @@ def test_ema_generator_is_what_gets_sampled_and_exported(tiny_trainer, tmp_path)
 
 
 def test_cluster_of_draws_with_the_prior():
-    from gankit.models.dcgan import cluster_of
+    from gankit.models.selfcond import cluster_of
 
     prior = torch.tensor([0.5, 0.0, 0.25, 0.25])
     u = (torch.arange(1000) + 0.5) / 1000  # evenly spaced in (0, 1)
@@ -70,7 +65,7 @@ def test_cluster_of_draws_with_the_prior():
 
 
 def test_image_clusters_separate_distinct_images_deterministically():
-    from gankit.models.dcgan import image_clusters
+    from gankit.models.selfcond import image_clusters
 
     g = torch.Generator().manual_seed(0)
     x = torch.randint(0, 40, (60, 1, 8, 8), generator=g, dtype=torch.uint8)
@@ -84,7 +79,8 @@ def test_image_clusters_separate_distinct_images_deterministically():
 
 
 def test_clusters_condition_g_and_d_on_the_data_clusters(tiny_trainer):
-    from gankit.models.dcgan import ProjectionDiscriminator, cluster_of
+    from gankit.models.convnets import ProjectionDiscriminator
+    from gankit.models.selfcond import cluster_of
 
     trainer = tiny_trainer("dcgan", clusters=4)
     assert "cluster" not in trainer.data.extra  # clustering waits for the first step
@@ -175,11 +171,27 @@ def test_mode_seeking_pairs_share_a_cluster_and_add_to_g_loss(tiny_trainer):
 
 
 @pytest.mark.parametrize("family", ["cgan", "infogan"])
-@pytest.mark.parametrize("model", [{"clusters": 3}, {"mode_seeking": 1.0}])
-def test_families_built_on_dcgan_refuse_its_options_they_would_ignore(family, model, tiny_trainer):
-    key, value = next(iter(model.items()))
-    with pytest.raises(ConfigError, match=f"{family} does not use model.{key}={value}"):
+@pytest.mark.parametrize("model", [{"clusters": 3}, {"mode_seeking": 1.0}, {"n_components": 4}])
+def test_dcgan_options_are_unknown_keys_of_the_other_conv_families(family, model, tiny_trainer):
+    """cgan's and infogan's configs extend DCGAN's networks' config, not DCGAN's own options."""
+    key = next(iter(model))
+    with pytest.raises(ConfigError, match=f"unknown config key 'model.{key}'; allowed: ") as err:
         tiny_trainer(family, **model)
+    assert "\n" not in str(err.value) and "d_channels" in str(err.value)
+
+
+@pytest.mark.parametrize("family", ["cgan", "infogan"])
+def test_generators_exported_with_dcgans_options_off_still_load(family, trained_run):
+    """Before cgan and infogan had their own configs, their exports held DCGAN's options at 0."""
+    import json
+
+    folder = trained_run(family) / "generator"
+    meta = json.loads((folder / "config.json").read_text())
+    meta["model"].update({"n_components": 0, "clusters": 0, "mode_seeking": 0.0})
+    (folder / "config.json").write_text(json.dumps(meta))
+    g = gankit.load(folder)
+    assert "clusters" not in g.cfg.model_dump()
+    assert g.sample(4, seed=0).shape == (4, 1, 8, 8)
 
 
 def test_d_extra_layers_let_each_feature_see_the_whole_image(tiny_trainer):

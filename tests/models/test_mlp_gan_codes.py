@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 import gankit
 from gankit.errors import ConfigError
-from gankit.models.dcgan import cluster_of
+from gankit.models.selfcond import cluster_of
 from gankit.presets import resolve
 from gankit.train.trainer import Trainer, write_config
 
@@ -186,7 +186,7 @@ def test_resume_with_clusters_is_exact(tmp_path):
 
 
 def test_clusters_on_images_use_the_image_clustering():
-    from gankit.models.dcgan import image_clusters
+    from gankit.models.selfcond import image_clusters
 
     cfg = resolve(
         family="mlp-gan",

@@ -33,7 +33,7 @@ from torch import nn
 
 from gankit.data.base import DataInfo
 from gankit.models.base import Family, ModelConfig, Phase
-from gankit.models.dcgan import DCGANConfig, check_images, make_discriminator, make_generator
+from gankit.models.convnets import ConvGANConfig, check_images, make_discriminator, make_generator
 from gankit.registry import register_model
 
 
@@ -59,9 +59,9 @@ class VAEConfig(CodecConfig):
     beta: float = Field(1.0, ge=0.0, description="weight of the KL term (1: the ELBO)")
 
 
-def _dcgan_cfg(cfg: CodecConfig) -> DCGANConfig:
+def _conv_cfg(cfg: CodecConfig) -> ConvGANConfig:
     """DCGAN's networks at the autoencoder's sizes (encoder = DCGAN's D with BN, no SN)."""
-    return DCGANConfig(
+    return ConvGANConfig(
         arch=cfg.arch, z_dim=cfg.z_dim, g_channels=cfg.g_channels, d_channels=cfg.e_channels
     )
 
@@ -75,7 +75,7 @@ class Decoder(nn.Module):
 
     def __init__(self, cfg: CodecConfig, shape: tuple[int, ...], fitted: bool):
         super().__init__()
-        self.net = make_generator(_dcgan_cfg(cfg), shape, tanh=False)
+        self.net = make_generator(_conv_cfg(cfg), shape, tanh=False)
         self.fitted = fitted
         self.register_buffer("z_mean", torch.zeros(cfg.z_dim))
         self.register_buffer("z_second", torch.eye(cfg.z_dim))  # E[z z^T]
@@ -106,7 +106,7 @@ class Encoder(nn.Module):
 
     def __init__(self, cfg: CodecConfig, shape: tuple[int, ...], out: int):
         super().__init__()
-        d = make_discriminator(_dcgan_cfg(cfg), shape)
+        d = make_discriminator(_conv_cfg(cfg), shape)
         self.body = d.net[:-1]  # (B, F)
         self.head = nn.Linear(d.net[-1].in_features, out)
 

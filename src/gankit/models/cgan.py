@@ -5,8 +5,8 @@ concatenated to the inputs of G and D); Miyato & Koyama 2018, "cGANs with Projec
 Discriminator" (D(x, y) = psi(phi(x)) + <embed(y), phi(x)>, the form used by SNGAN/BigGAN;
 reference: pfnet-research/sngan_projection ``snresnet.py``).
 
-The networks are DCGAN's (``gankit.models.dcgan``), so every DCGAN option (width, spectral norm,
-loss, DiffAugment, the textbook architecture) works here too:
+The networks are DCGAN's (``gankit.models.convnets``), so every option of DCGAN's networks
+(width, spectral norm, loss, DiffAugment, the textbook architecture) works here too:
 
 - G: a learned class embedding ``e(c)`` is concatenated to z; a DCGAN generator maps
   ``[z, e(c)]`` to an image. ``G(z, label)``.
@@ -32,18 +32,19 @@ from gankit.data.base import DataInfo
 from gankit.errors import ConfigError
 from gankit.models.base import Family
 from gankit.models.blocks import adversarial_phases, d_step, g_step
-from gankit.models.dcgan import (
-    DCGANConfig,
+from gankit.models.convnets import (
+    ConvGANConfig,
     ProjectionDiscriminator,
     check_images,
     make_discriminator,
     make_generator,
-    refuse_dcgan_only,
 )
 from gankit.registry import register_model
 
 
-class CGANConfig(DCGANConfig):
+class CGANConfig(ConvGANConfig):
+    retired = ("n_components", "clusters", "mode_seeking")  # saved while it extended DCGANConfig
+
     conditioning: Literal["projection", "concat"] = Field(
         "projection", description="how D sees the label: projection (Miyato) or concat planes"
     )
@@ -88,9 +89,6 @@ def _check_labels(cfg: CGANConfig, info: DataInfo) -> None:
         )
     if cfg.pack != 1:
         raise ConfigError(f"cgan does not support model.pack={cfg.pack} (one label per D input)")
-    if cfg.n_components:
-        raise ConfigError("cgan takes no model.n_components: its G is conditioned on the labels")
-    refuse_dcgan_only(cfg, "cgan")
 
 
 @register_model("cgan")

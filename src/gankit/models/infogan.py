@@ -40,19 +40,15 @@ from gankit import losses
 from gankit.data.base import DataInfo
 from gankit.errors import ConfigError
 from gankit.models.augment import diff_augment
-from gankit.models.base import Family, Phase
+from gankit.models.base import Family, Input, Phase
 from gankit.models.blocks import d_step, loss_key, maybe_sn
-from gankit.models.dcgan import (
-    DCGANConfig,
-    check_images,
-    make_discriminator,
-    make_generator,
-    refuse_dcgan_only,
-)
+from gankit.models.convnets import ConvGANConfig, check_images, make_discriminator, make_generator
 from gankit.registry import register_model
 
 
-class InfoGANConfig(DCGANConfig):
+class InfoGANConfig(ConvGANConfig):
+    retired = ("n_components", "clusters", "mode_seeking")  # saved while it extended DCGANConfig
+
     arch: Literal["standard", "textbook", "infogan"] = Field(
         "standard",
         description="DCGAN's architectures, or infogan: the paper's MNIST networks (fully "
@@ -91,7 +87,7 @@ class InfoGenerator(nn.Module):
         parts = [z]
         if self.n_cat:
             parts.append(F.one_hot(c_cat, self.n_cat).to(z.dtype))  # (B, n_cat)
-        if c_cont is not None and c_cont.shape[1]:
+        if c_cont is not None:
             parts.append(c_cont)  # (B, n_cont)
         return self.body(torch.cat(parts, dim=1))  # (B, C, H, W)
 
@@ -189,10 +185,14 @@ class QHead(nn.Module):
 def sample_codes(
     cfg: InfoGANConfig, n: int, generator: torch.Generator | None = None
 ) -> dict[str, torch.Tensor]:
-    """Uniform categorical indices (n,) and U(-1, 1) continuous codes (n, n_cont)."""
-    c_cat = torch.randint(max(cfg.n_cat, 1), (n,), generator=generator)
-    c_cont = torch.rand(n, cfg.n_cont, generator=generator) * 2 - 1
-    return {"c_cat": c_cat, "c_cont": c_cont}
+    """Uniform categorical indices ``c_cat`` (n,) with ``n_cat`` > 0 and U(-1, 1) continuous codes
+    ``c_cont`` (n, n_cont) with ``n_cont`` > 0."""
+    codes = {}
+    if cfg.n_cat:
+        codes["c_cat"] = torch.randint(cfg.n_cat, (n,), generator=generator)
+    if cfg.n_cont:
+        codes["c_cont"] = torch.rand(n, cfg.n_cont, generator=generator) * 2 - 1
+    return codes
 
 
 @register_model("infogan")
@@ -209,9 +209,6 @@ class InfoGAN(Family):
             raise ConfigError(
                 f"infogan does not support model.pack={cfg.pack} (Q reads each sample's codes)"
             )
-        if cfg.n_components:
-            raise ConfigError("infogan takes no model.n_components: its codes are model.n_cat")
-        refuse_dcgan_only(cfg, "infogan")
         if cfg.n_cat + cfg.n_cont == 0:
             raise ConfigError("infogan needs at least one code: set model.n_cat or model.n_cont")
         return InfoGenerator(cfg, info.shape)
@@ -227,6 +224,17 @@ class InfoGAN(Family):
             Phase("D", d_nets, repeats=self.cfg.n_critic),
             Phase("G", ("G", "Q"), new_batch=False),  # Q is trained with G (Chen et al. 2016)
         ]
+
+    @classmethod
+    def inputs(cls, cfg: InfoGANConfig, info: DataInfo) -> list[Input]:
+        out = [Input("z", "noise", (cfg.z_dim,), doc="incompressible noise")]
+        if cfg.n_cat:
+            doc = f"categorical code: one of {cfg.n_cat} equally likely values"
+            out.append(Input("c_cat", "code", (), categories=cfg.n_cat, doc=doc))
+        if cfg.n_cont:
+            doc = "continuous codes, drawn from U(-1, 1) in training"
+            out.append(Input("c_cont", "code", (cfg.n_cont,), low=-1.0, high=1.0, doc=doc))
+        return out
 
     @classmethod
     def latent(cls, cfg, info, n, generator=None):

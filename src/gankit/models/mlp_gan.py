@@ -35,12 +35,14 @@ from torch import nn
 
 from gankit.data.base import ArrayDataset, DataInfo
 from gankit.errors import ConfigError
-from gankit.models.base import Family, Phase
+from gankit.models.base import Family, Input, Phase
 from gankit.models.blocks import AdversarialConfig, adversarial_phases, d_step, g_step, maybe_sn
-from gankit.models.dcgan import (
+from gankit.models.selfcond import (
     SelfConditioning,
     check_cluster_count,
     cluster_of,
+    code_inputs,
+    code_latent,
     code_traversal,
     image_clusters,
 )
@@ -177,13 +179,12 @@ class MLPGAN(SelfConditioning, Family):
         )
 
     @classmethod
+    def inputs(cls, cfg: MLPGANConfig, info: DataInfo) -> list[Input]:
+        return code_inputs(cfg)
+
+    @classmethod
     def latent(cls, cfg, info, n, generator=None):
-        z = torch.randn(n, cfg.z_dim, generator=generator)
-        if cfg.clusters:
-            return {"z": z, "u": torch.rand(n, generator=generator)}
-        if not cfg.n_components:
-            return {"z": z}
-        return {"z": z, "c": torch.randint(cfg.n_components, (n,), generator=generator)}
+        return code_latent(cfg, n, generator)
 
     @classmethod
     def traversal(cls, cfg, info, code, rows, cols=None, generator=None):
