@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from gankit.data import DataConfig, load_dataset
-from gankit.models.dcgan import TextbookDiscriminator, TextbookGenerator
+from gankit.models.convnets import TextbookDiscriminator, TextbookGenerator
 from gankit.presets import resolve
 from gankit.train.trainer import Trainer, build_family
 

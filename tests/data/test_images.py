@@ -8,7 +8,7 @@ import torch
 from PIL import Image
 
 from gankit.data import DataConfig, load_dataset
-from gankit.data.images import load_unpaired, split_pair
+from gankit.data.images import load_unpaired
 from gankit.errors import DataError
 
 
@@ -154,25 +154,6 @@ def test_truncated_image_data(tmp_path):
     with pytest.raises(DataError, match="cannot read image") as err:
         _folder(tmp_path)
     assert str(path) in str(err.value)
-
-
-def test_paired(tmp_path):
-    for i in range(3):
-        _save(tmp_path / "A" / f"{i}.png", _gray(10 * i))
-        _save(tmp_path / "B" / f"{i}.jpg", Image.new("RGB", (20, 20), (200, 0, 0)), quality=95)
-    ds = load_dataset(DataConfig(name="paired", path=str(tmp_path), image_size=8), seed=0)
-    assert ds.x.shape == (3, 6, 8, 8) and ds.info.shape == (6, 8, 8) and ds.y is None
-    a, b = split_pair(ds.x)
-    assert a.shape == b.shape == (3, 3, 8, 8)
-    assert a[:, 0, 0, 0].tolist() == [0, 10, 20] and torch.equal(a[:, 0], a[:, 2])
-    assert (b[:, 0].int() - 200).abs().max() <= 3
-
-    gray = load_dataset(DataConfig(name="paired", path=str(tmp_path), channels=1), seed=0)
-    assert gray.x.shape == (3, 2, 64, 64)
-
-    _save(tmp_path / "A" / "extra.png", _gray(1))
-    with pytest.raises(DataError, match=r"same names.*1 only in A/ \(extra\)"):
-        load_dataset(DataConfig(name="paired", path=str(tmp_path)), seed=0)
 
 
 def test_paired_needs_a_and_b(tmp_path):

@@ -8,6 +8,8 @@ import sys
 import typer
 from rich.console import Console
 
+from gankit.cli import compare, eval_cmd, resume, sample, serve, train, translate
+from gankit.cli import list as list_cmd
 from gankit.errors import GankitError
 
 app = typer.Typer(
@@ -21,22 +23,16 @@ app = typer.Typer(
 console = Console(highlight=False, soft_wrap=True)  # results and progress: stdout
 err_console = Console(stderr=True, highlight=False)  # errors: stderr
 
-
-def _register() -> None:
-    from gankit.cli import list as list_cmd
-    from gankit.cli import resume, sample, train
-
-    app.command("train", no_args_is_help=False)(train.train)
-    app.command("resume")(resume.resume)
-    app.command("sample")(sample.sample)
-    app.command("list")(list_cmd.list_)
-    # optional commands, present when their modules are
-    for name in ("eval_cmd", "compare", "serve"):
-        try:
-            mod = __import__(f"gankit.cli.{name}", fromlist=["register"])
-        except ModuleNotFoundError:
-            continue
-        mod.register(app)
+# Every command, in the order `gankit --help` lists them. A new command's module is imported
+# above and registered here, where it should appear.
+app.command("train", no_args_is_help=False)(train.train)
+app.command("resume")(resume.resume)
+app.command("sample")(sample.sample)
+translate.register(app)
+app.command("list")(list_cmd.list_)
+eval_cmd.register(app)
+compare.register(app)
+serve.register(app)
 
 
 def fail(message: str) -> None:
@@ -47,7 +43,6 @@ def fail(message: str) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
-    _register()
     try:
         app(args=argv, prog_name="gankit", standalone_mode=True)
     except GankitError as e:
