@@ -108,6 +108,12 @@ def test_train_sample_list_load(run_gankit, tmp_path):
     res = run_gankit("train", *TINY_DCGAN, "--steps", "6", "-q", "--name", "tiny")
     assert res.returncode == 0, res.stderr
     run_dir = next((tmp_path / "runs").glob("*-tiny"))
+    # A short summary on screen; the full config only in config.json (and --dry-run).
+    assert f"run directory: {run_dir}" in res.stdout
+    assert "dcgan on digits, preset " in res.stdout
+    assert "6 steps, batch 16, device cpu" in res.stdout
+    assert "{" not in res.stdout and json.loads((run_dir / "config.json").read_text())["model"]
+    assert json.loads((run_dir / "summary.json").read_text())["steps"] == 6
     for f in ("config.json", "stats.jsonl", "status.json", "generator/model.safetensors"):
         assert (run_dir / f).is_file(), f
     assert list((run_dir / "samples").glob("*.png")) and list((run_dir / "tb").iterdir())

@@ -46,10 +46,12 @@ def resume(
     **Examples**: `gankit resume 3`, `gankit resume runs/00003-dcgan-mnist5k --steps 5000`,
     `gankit resume 3 --steps 8000 --set train.lr_decay_start=6000` (train on, then anneal)
     """
-    from gankit.cli.train import run as run_training
+    from gankit.cli.train import event_printer, report
     from gankit.config import RunConfig, parse_override, validate
     from gankit.errors import ConfigError
-    from gankit.runs import find_run, write_json
+    from gankit.files import atomic_write_json
+    from gankit.runs import find_run
+    from gankit.train.session import train_run
 
     run_dir = find_run(run, runs_dir)
     raw = json.loads((run_dir / "config.json").read_text())
@@ -69,5 +71,6 @@ def resume(
         raw["train"].update(keys)
     cfg = validate(RunConfig, raw)
     if steps is not None or set_:
-        write_json(run_dir / "config.json", json.loads(cfg.model_dump_json()))
-    run_training(cfg, None, progress=not quiet, resume_dir=run_dir)
+        atomic_write_json(run_dir / "config.json", json.loads(cfg.model_dump_json()))
+    result = train_run(cfg, resume_dir=run_dir, progress=not quiet, on_event=event_printer(cfg))
+    report(result)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:  # the command imports torch only when it runs
+    from gankit.config import RunConfig
+    from gankit.train.session import OnEvent, RunResult
 
 EXAMPLES = """
 **Examples**
@@ -70,6 +72,7 @@ def train(
     from gankit.config import parse_override, read_config_file
     from gankit.data import data_config_from_arg
     from gankit.presets import resolve
+    from gankit.train.session import train_run
 
     flags: dict = {"data": {}, "train": {}, "model": {}}
     if data is not None:
@@ -102,77 +105,62 @@ def train(
         flags=flags,
         overrides=[parse_override(s) for s in set_ or []],
     )
-    if dry_run or not quiet:
-        console.print_json(cfg.model_dump_json())
     if dry_run:
+        console.print_json(cfg.model_dump_json())
         return
-    run(cfg, runs_dir, progress=not quiet)
+    result = train_run(cfg, runs_dir, progress=not quiet, on_event=event_printer(cfg))
+    report(result)
 
 
-def run(cfg, runs_dir: Path | None, progress: bool = True, resume_dir: Path | None = None):
-    """Load data, build the trainer, and only then create the run directory and train."""
+def describe(cfg: RunConfig, device: str, world: int) -> str:
+    """One line: what is being trained, on what, how long; the full config is in config.json."""
+    data = cfg.data.name + (f" {cfg.data.path}" if cfg.data.path else "")
+    preset = f", preset {cfg.preset}" if cfg.preset else ""
+    batch = f"batch {cfg.train.batch_size}" + (f" x {world} processes" if world > 1 else "")
+    return f"{cfg.family} on {data}{preset}: {cfg.train.steps} steps, {batch}, device {device}"
+
+
+def event_printer(cfg: RunConfig) -> OnEvent:
+    """Print what ``train_run`` reports while it runs (rank 0 only)."""
     from gankit.cli.main import console
-    from gankit.runs import new_run_dir, runs_dir_default, truncate_jsonl
-    from gankit.train import distributed as ddp
-    from gankit.train.trainer import Trainer, write_config
 
-    trainer = Trainer(cfg, run_dir=None, progress=progress)
-    if resume_dir is not None:
-        run_dir = resume_dir
-        if (run_dir / "checkpoints").is_dir() and any((run_dir / "checkpoints").glob("step_*.pt")):
-            path = trainer.resume_from(run_dir / "checkpoints")
-            console.print(f"resuming from {path} (step {trainer.step})")
-        else:
+    def on_event(name: str, **v: Any) -> None:
+        if name == "resumed":
+            console.print(f"resuming from {v['checkpoint']} (step {v['step']})")
+        elif name == "restarted":
             console.print("no checkpoint yet: starting the run again from step 0")
-        if trainer.dist.main:  # drop what was logged after the checkpoint resumed from
-            for name in ("stats.jsonl", "metrics.jsonl"):
-                truncate_jsonl(run_dir / name, trainer.step)
-    else:
-        run_dir = (
-            new_run_dir(runs_dir or runs_dir_default(), cfg.run_name())
-            if trainer.dist.main
-            else None
-        )
-        if run_dir:
-            write_config(run_dir, cfg)
-    trainer.run_dir = run_dir if trainer.dist.main else None
-    if trainer.dist.main:
-        console.print(
-            f"run directory: [bold]{run_dir}[/]  (family {cfg.family}, data {cfg.data.name})"
-        )
-    t0 = time.perf_counter()
-    try:
-        last = trainer.fit()
-    except KeyboardInterrupt:
-        if trainer.dist.main:
+        elif name == "started":
             console.print(
-                f"\nstopped at step {trainer.step}; checkpoint saved. "
-                f"Continue with: gankit resume {run_dir}"
+                f"run directory: [bold]{v['run_dir']}[/]  (full config in config.json)\n"
+                + describe(cfg, v["device"], v["world"])
             )
-        raise
-    ddp.shutdown(trainer.dist)  # every rank: all done before any process exits
-    if trainer.dist.main:
-        _report(run_dir, trainer.step, time.perf_counter() - t0, last)
-    if trainer.dist.active:
-        ddp.exit_process(0)
+        elif name == "interrupted":
+            console.print(
+                f"\nstopped at step {v['step']}; checkpoint saved. "
+                f"Continue with: gankit resume {v['run_dir']}"
+            )
+
+    return on_event
 
 
-def _report(run_dir: Path, steps: int, wall: float, last: dict) -> None:
-    """Print where the finished run's samples and generator are; write summary.json."""
+def report(result: RunResult) -> None:
+    """Say where the finished run's samples and generator are; end a torchrun worker."""
     from gankit.cli.main import console
 
-    keys = ("loss/D", "loss/G", "D(x)", "D(G(z))", "acc/D")
-    summary = "  ".join(f"{k} {last[k]:.3f}" for k in keys if k in last)
-    console.print(f"done: {steps} steps in {wall:.1f} s  {summary}")
-    samples = sorted((run_dir / "samples").glob("step_*.png"))
-    console.print(
-        f"samples:   {samples[-1] if samples else run_dir / 'samples'}\n"
-        f"generator: {run_dir / 'generator'}  (gankit.load('{run_dir}'))\n"
-        f"next:      gankit sample {run_dir} --n 64 --out samples.npz --grid grid.png"
-    )
-    (run_dir / "summary.json").write_text(
-        json.dumps({"steps": steps, "wall_s": round(wall, 2), "last": last}, indent=2)
-    )
+    if result.run_dir is not None:
+        run_dir, last = result.run_dir, result.last
+        keys = ("loss/D", "loss/G", "D(x)", "D(G(z))", "acc/D")
+        stats = "  ".join(f"{k} {last[k]:.3f}" for k in keys if k in last)
+        console.print(f"done: {result.steps} steps in {result.wall_s:.1f} s  {stats}")
+        console.print(
+            f"samples:   {result.samples or run_dir / 'samples'}\n"
+            f"generator: {run_dir / 'generator'}  (gankit.load('{run_dir}'))\n"
+            f"next:      gankit sample {run_dir} --n 64 --out samples.npz --grid grid.png"
+        )
+    if result.distributed:
+        from gankit.train.distributed import exit_process
+
+        exit_process(0)
 
 
 train.__doc__ = "Train a GAN. With no arguments: DCGAN on the bundled MNIST digits.\n" + EXAMPLES
