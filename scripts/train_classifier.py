@@ -23,13 +23,13 @@ import torch.nn.functional as F
 from safetensors.torch import save_file
 
 import gankit
+from gankit.files import file_digest
 from gankit.metrics.features import (
     HELDOUT_PER_CLASS,
     SPLIT_SEED,
     WEIGHTS_DIR,
     MnistClassifier,
     bundled_digits,
-    file_sha256,
     to_digit_input,
 )
 
@@ -108,7 +108,7 @@ def main() -> None:
     state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
     save_file(state, str(weights), metadata={"format": "pt", "model": "gankit MnistClassifier"})
     weights.chmod(0o644)  # safetensors writes 0600; the file ships in the package
-    sha = file_sha256(weights)
+    sha = file_digest(weights)
     info = {
         "model": "MnistClassifier (gankit.metrics.features)",
         "heldout_accuracy": round(acc, 4),

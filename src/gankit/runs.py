@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from gankit.errors import RunError
+from gankit.files import atomic_write_json, atomic_write_text
 
 RUN_NAME = re.compile(r"^(\d{5})-(.+)$")
 DEFAULT_RUNS_DIR = Path("runs")
@@ -83,20 +84,12 @@ def truncate_jsonl(path: Path, max_step: int) -> None:
     """Keep only records with ``step <= max_step`` (after resuming from that step)."""
     if not path.is_file():
         return
-    from gankit.train.checkpoint import atomic_write_bytes
-
     kept = [r for r in read_jsonl(path) if r.get("step", 0) <= max_step]
-    atomic_write_bytes(path, "".join(json.dumps(r) + "\n" for r in kept).encode())
-
-
-def write_json(path: Path, obj: Any) -> None:
-    from gankit.train.checkpoint import atomic_write_bytes
-
-    atomic_write_bytes(path, (json.dumps(obj, indent=2) + "\n").encode())
+    atomic_write_text(path, "".join(json.dumps(r) + "\n" for r in kept))
 
 
 def write_status(run_dir: Path, state: str, **extra: Any) -> None:
-    write_json(run_dir / "status.json", {"state": state, "updated": time.time(), **extra})
+    atomic_write_json(run_dir / "status.json", {"state": state, "updated": time.time(), **extra})
 
 
 @dataclass

@@ -14,12 +14,12 @@ from gankit.data import mnist as mnist_mod
 from gankit.data.mnist import (
     default_data_dir,
     download_file,
-    file_digest,
     read_idx,
     verify_checksum,
     write_idx,
 )
 from gankit.errors import DataError
+from gankit.files import file_digest
 
 DTYPES = [np.uint8, np.int8, np.int16, np.int32, np.float32, np.float64]
 

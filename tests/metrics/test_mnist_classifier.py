@@ -7,12 +7,12 @@ import pytest
 import torch
 
 from gankit.errors import GankitError
+from gankit.files import file_digest
 from gankit.metrics import features
 from gankit.metrics.features import (
     MNIST_CLASSIFIER_PATH,
     MetricUnavailable,
     bundled_digits,
-    file_sha256,
     mnist_classifier_info,
     predict,
     to_digit_input,
@@ -30,7 +30,7 @@ def test_shipped_weights_are_small_safetensors_with_recorded_hash():
     assert MNIST_CLASSIFIER_PATH.suffix == ".safetensors"
     assert MNIST_CLASSIFIER_PATH.stat().st_size < 1_000_000
     assert not list(MNIST_CLASSIFIER_PATH.parent.glob("*.pt*"))  # no pickles shipped
-    sha = file_sha256(MNIST_CLASSIFIER_PATH)
+    sha = file_digest(MNIST_CLASSIFIER_PATH)
     assert mnist_classifier_info()["sha256"] == sha == features.weights_sha256()
 
 

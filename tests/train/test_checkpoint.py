@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from gankit.errors import CheckpointError
+from gankit.files import file_digest
 from gankit.train import checkpoint as ckpt
 
 
@@ -19,7 +20,7 @@ def _state(v: float) -> dict:
 def test_save_load_round_trip(tmp_path):
     path = ckpt.save_checkpoint(tmp_path, 10, _state(10.0))
     assert path.name == "step_000000010.pt"
-    assert (tmp_path / "step_000000010.pt.sha256").read_text().split()[0] == ckpt.sha256_file(path)
+    assert (tmp_path / "step_000000010.pt.sha256").read_text().split()[0] == file_digest(path)
     state = ckpt.load_checkpoint(path)
     assert torch.equal(state["w"], torch.full((4,), 10.0)) and state["meta"]["vals"] == [1, 2.5]
     assert not list(tmp_path.glob("*.tmp")) and not list(tmp_path.glob(".*"))
@@ -82,14 +83,14 @@ def test_crafted_pickle_is_refused_and_runs_nothing(tmp_path, monkeypatch):
     evil = folder / "step_000000005.pt"
     torch.save({"w": torch.zeros(1), "payload": _Evil()}, evil)  # malicious
     # Even with a matching digest (an attacker can write one), loading refuses it.
-    (folder / "step_000000005.pt.sha256").write_text(ckpt.sha256_file(evil) + "  x\n")
+    (folder / "step_000000005.pt.sha256").write_text(file_digest(evil) + "  x\n")
     with pytest.raises(CheckpointError, match="refused"):
         ckpt.load_checkpoint(evil)
     assert not (tmp_path / "pwned").exists()
     # A plain pickle file (not a torch zip) is refused too.
     raw = folder / "step_000000006.pt"
     raw.write_bytes(pickle.dumps(_Evil()))
-    (folder / "step_000000006.pt.sha256").write_text(ckpt.sha256_file(raw) + "  x\n")
+    (folder / "step_000000006.pt.sha256").write_text(file_digest(raw) + "  x\n")
     with pytest.raises(CheckpointError):
         ckpt.load_latest(folder)
     assert not (tmp_path / "pwned").exists()

@@ -9,7 +9,9 @@ import torch
 
 from gankit.data import DataConfig, load_dataset, split_holdout
 from gankit.presets import resolve
+from gankit.registry import METRICS, register_metric
 from gankit.train import checkpoint as ckpt
+from gankit.train.evaluation import evaluate_run
 from gankit.train.trainer import Trainer
 
 RING = ["mlp-gan", "--data", "ring", "--set", "model.hidden=[16,16]", "-q"]
@@ -44,6 +46,37 @@ def test_eval_cli_on_a_run_and_on_a_sample_file(run_gankit, tmp_path):
     res = run_gankit("eval", "s.npz", "--data", "ring", "--metrics", "modes")
     assert res.returncode == 0, res.stderr
     assert "modes-covered" in res.stdout and "jsd" not in res.stdout
+
+
+def test_sample_and_eval_draw_the_same_samples_for_a_seed(run_gankit, tmp_path):
+    # A conditional run and more samples than one chunk of 1024: noise seeds and class labels
+    # cross a chunk border.
+    tiny = ["--batch-size", "16", "--set", "model.g_channels=8", "--set", "model.d_channels=8"]
+    res = run_gankit("train", "cgan", "--data", "digits", *tiny, "--steps", "2", "-q")
+    assert res.returncode == 0, res.stderr
+    run_dir = next((tmp_path / "runs").iterdir())
+    n, seed = 1500, 7
+    res = run_gankit("sample", str(run_dir), "--n", str(n), "--seed", str(seed), "--out", "s.npz")
+    assert res.returncode == 0, res.stderr
+    seen = []  # what `gankit eval`'s metrics are given, through a metric of this test's own
+
+    @register_metric("test-samples-seen")
+    def samples_seen(ctx):
+        seen.append((ctx.fake, ctx.fake_labels))
+        return []
+
+    try:
+        evaluate_run(run_dir, ["test-samples-seen"], n, seed)
+    finally:
+        METRICS.unregister("test-samples-seen")
+    ((fake, labels),) = seen
+    with np.load(tmp_path / "s.npz") as z:
+        assert z["images"].shape == fake.shape == (n, 1, 8, 8)
+        assert np.array_equal(z["images"], fake)
+        assert np.array_equal(z["labels"], labels)
+    assert labels.tolist() == [i % 10 for i in range(n)]
+    res = run_gankit("sample", str(run_dir), "--n", "4", "--seed", "8", "--out", "t.npz")
+    assert not np.array_equal(np.load(tmp_path / "t.npz")["images"], fake[:4])  # seeds matter
 
 
 def test_eval_bad_input(run_gankit, tmp_path):

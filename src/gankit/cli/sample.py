@@ -40,9 +40,9 @@ def sample(
     from gankit.cli.main import console
     from gankit.data import to_uint8
     from gankit.errors import ConfigError
+    from gankit.files import atomic_write_bytes
     from gankit.generator import load
     from gankit.runs import find_run
-    from gankit.train.checkpoint import atomic_write_bytes
     from gankit.train.trainer import resolve_device
     from gankit.viz import image_grid, png_bytes, scatter_png
 
@@ -72,18 +72,11 @@ def sample(
         atomic_write_bytes(grid, png_bytes(image_grid(x, nrow=cols)))
         console.print(f"wrote a {rows} x {cols} traversal of code {traverse!r} to {grid} and {out}")
         return
-    chunks, labels = [], []
-    for i in range(0, n, 1024):
-        m = min(1024, n - i)
-        lab = G.labels(m, label, None) if G.conditional else None
-        x = G.sample(m, seed=seed * 1_000_003 + i, label=lab)
-        chunks.append(x)
-        if lab is not None:
-            labels.append(lab)
-    x = np.concatenate([c.numpy() for c in chunks])
+    samples, labels = G.sample_many(n, seed, label)  # the same draw as `gankit eval`
+    x = samples.numpy()
     arrays = {"images": x} if G.info.kind == "images" else {"points": x.astype(np.float32)}
-    if labels:
-        arrays["labels"] = np.concatenate([lab.numpy() for lab in labels]).astype(np.int64)
+    if labels is not None:
+        arrays["labels"] = labels.numpy().astype(np.int64)
     buf = io.BytesIO()
     np.savez_compressed(buf, **arrays)
     atomic_write_bytes(out, buf.getvalue())

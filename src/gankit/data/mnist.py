@@ -15,7 +15,6 @@ number of dimensions, each dimension as a big-endian uint32, then the data in bi
 from __future__ import annotations
 
 import gzip
-import hashlib
 import http.client
 import importlib.util
 import logging
@@ -33,6 +32,7 @@ import torch
 from gankit.data.base import ArrayDataset, DataConfig, DataInfo
 from gankit.data.transforms import fit_images, stratified_subset
 from gankit.errors import DataError
+from gankit.files import file_digest
 from gankit.registry import register_dataset
 
 log = logging.getLogger(__name__)
@@ -152,15 +152,6 @@ def write_idx(path: str | Path, array: np.ndarray) -> None:
 
 # ---------------------------------------------------------------------------------------------
 # Checksums and downloads
-
-
-def file_digest(path: str | Path, algorithm: str = "sha256") -> str:
-    """The hex digest of a file's bytes, read in 1 MiB blocks."""
-    h = hashlib.new(algorithm)
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def verify_checksum(path: str | Path, expected: str, algorithm: str = "md5") -> None:

@@ -15,7 +15,6 @@ result names its extractor and the SHA-256 of the extractor's weights (the "pass
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gankit.errors import GankitError
+from gankit.files import file_digest
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 MNIST_CLASSIFIER_PATH = WEIGHTS_DIR / "mnist_classifier.safetensors"
@@ -78,18 +78,9 @@ class MnistClassifier(nn.Module):
         return self.fc2(self.dropout(self.features(x)))
 
 
-def file_sha256(path: str | os.PathLike) -> str:
-    """SHA-256 hex digest of a file, read in 1 MiB chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 @lru_cache(maxsize=8)
 def _cached_sha256(path: str, mtime_ns: int) -> str:
-    return file_sha256(path)
+    return file_digest(path)
 
 
 def weights_sha256(path: str | os.PathLike = MNIST_CLASSIFIER_PATH) -> str:

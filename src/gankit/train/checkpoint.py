@@ -9,7 +9,6 @@ refused with a message naming it, and the previous good checkpoint is used inste
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import re
@@ -20,6 +19,7 @@ from typing import Any
 import torch
 
 from gankit.errors import CheckpointError
+from gankit.files import atomic_write_text, file_digest, fsync_dir
 
 log = logging.getLogger("gankit")
 
@@ -28,40 +28,6 @@ _NAME = re.compile(r"^step_(\d{9})\.pt$")
 
 def checkpoint_name(step: int) -> str:
     return f"step_{step:09d}.pt"
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a same-folder temp file, fsync and rename."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
 
 
 def write_checkpoint_file(path: Path, state: dict[str, Any]) -> None:
@@ -74,11 +40,11 @@ def write_checkpoint_file(path: Path, state: dict[str, Any]) -> None:
             torch.save(state, f)
             f.flush()
             os.fsync(f.fileno())
-        digest = sha256_file(tmp)
+        digest = file_digest(tmp)
         # The digest lands first: a checkpoint whose file does not match it is never trusted.
-        atomic_write_bytes(Path(f"{path}.sha256"), f"{digest}  {path.name}\n".encode())
+        atomic_write_text(Path(f"{path}.sha256"), f"{digest}  {path.name}\n")
         os.replace(tmp, path)
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -133,7 +99,7 @@ def verify(path: Path) -> str | None:
         return f"checkpoint {str(path)!r} has no {sha.name} (incomplete write?)"
     text = sha.read_text().split()
     recorded = text[0] if text else ""
-    actual = sha256_file(path)
+    actual = file_digest(path)
     if recorded != actual:
         return f"checkpoint {str(path)!r} is corrupt: SHA-256 {actual[:12]}… != recorded {recorded[:12]}…"
     return None
