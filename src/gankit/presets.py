@@ -226,7 +226,7 @@ PRESETS["pix2pix-edges2digits"] = {
 PRESETS["pix2pix-edges2photos"] = {
     "family": "pix2pix",
     "data": {"name": "edges2photos", "image_size": 64, "flip": True},
-    "model": {"g_channels": 32, "d_channels": 32, "receptive_field": 34},
+    "model": {"g_channels": 32, "g_max_channels": 256, "d_channels": 32, "receptive_field": 34},
     "train": {"steps": 3000, "batch_size": 16, "sample_every": 250, "grid_size": 24},
 }
 

@@ -143,6 +143,17 @@ def event_printer(cfg: RunConfig) -> OnEvent:
     return on_event
 
 
+def next_command(run_dir: Path) -> str:
+    """What to run next with the exported generator, by what it takes (its declared inputs)."""
+    import json
+
+    meta_file = run_dir / "generator" / "config.json"
+    inputs = json.loads(meta_file.read_text()).get("inputs", []) if meta_file.is_file() else []
+    if any(i["kind"] == "image" for i in inputs):
+        return f"gankit translate {run_dir} --input IMAGE_OR_FOLDER --out OUT --grid pairs.png"
+    return f"gankit sample {run_dir} --n 64 --out samples.npz --grid grid.png"
+
+
 def report(result: RunResult) -> None:
     """Say where the finished run's samples and generator are; end a torchrun worker."""
     from gankit.cli.main import console
@@ -155,7 +166,7 @@ def report(result: RunResult) -> None:
         console.print(
             f"samples:   {result.samples or run_dir / 'samples'}\n"
             f"generator: {run_dir / 'generator'}  (gankit.load('{run_dir}'))\n"
-            f"next:      gankit sample {run_dir} --n 64 --out samples.npz --grid grid.png"
+            f"next:      {next_command(run_dir)}"
         )
     if result.distributed:
         from gankit.train.distributed import exit_process
