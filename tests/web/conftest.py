@@ -7,6 +7,9 @@ Runs, in one session folder:
   latent codes (categorical and continuous), standing in for cGAN/InfoGAN;
 - ``00003-synthetic``: hand-written files with the awkward cases (NaN, a torn last line, health
   warnings, metrics, a stale 'running' status, a 2-D frame with NaN points).
+
+In a second folder (``translation_runs``), ``00000-pix2pix-edges2digits``: a 4-step pix2pix run,
+trained by the real ``gankit train`` command.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ DIGITS = "00001-dcgan-digits"
 CODED = "00002-coded-test"
 SYNTHETIC = "00003-synthetic"
 CODED_FAMILY = "web-test-coded"
+TRANSLATION = "00000-pix2pix-edges2digits"
 
 
 def train(runs_dir: Path, family: str, data: str, overrides: list[str]) -> None:
@@ -193,6 +197,26 @@ def runs_dir(tmp_path_factory):
     from gankit.registry import MODELS
 
     MODELS.unregister(CODED_FAMILY)  # leave the registry as the session found it
+
+
+@pytest.fixture(scope="session")
+def translation_runs(tmp_path_factory) -> Path:
+    """A folder with one small real translation run: pix2pix from edges to 28x28 digits, 4 steps
+    (``samples/bank.npz`` holds its held-out edge maps and their digits)."""
+    d = tmp_path_factory.mktemp("translation-runs")
+    done = subprocess.run(
+        gankit_cmd(
+            "train", "pix2pix", "--data", "edges2digits", "--steps", "4", "-q",
+            "--set", "train.sample_every=2", "--set", "train.threads=1", "--runs-dir", str(d),
+        ),
+        capture_output=True,
+        text=True,
+        env=child_env(),
+        timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (d / TRANSLATION / "samples" / "bank.npz").is_file()
+    return d
 
 
 @dataclass

@@ -14,9 +14,12 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
+import httpx
+import numpy as np
 import pytest
+from PIL import Image
 
-from .conftest import DIGITS, child_env, gankit_cmd, spawn_serve
+from .conftest import DIGITS, TRANSLATION, child_env, gankit_cmd, spawn_serve
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -162,3 +165,74 @@ def test_dashboard_in_chromium(chromium, e2e_runs, tmp_path):
     outside = [u for u in outside if urlparse(u).hostname != "127.0.0.1"]
     assert outside == [], "requests to other hosts"
     assert any("/generate" in u for u in requests) and any("/stats" in u for u in requests)
+
+
+@pytest.mark.slow
+def test_translate_tab_in_chromium(chromium, translation_runs, tmp_path):
+    """A translation run gets a Translate tab: held-out picks with their targets, an upload, and
+    the output as the server makes it, downloadable."""
+    from playwright.sync_api import sync_playwright
+
+    shots = Path(os.environ.get("GANKIT_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    with np.load(translation_runs / TRANSLATION / "samples" / "bank.npz") as bank:
+        edges = bank["source"][5, 0]  # (28, 28)
+    upload = tmp_path / "my-edges.png"
+    big = np.repeat(np.repeat(edges, 2, 0), 2, 1)  # (56, 56): the server resizes it
+    Image.fromarray(big[..., None].repeat(3, 2)).save(upload)  # RGB: and converts it
+    srv = spawn_serve(translation_runs)
+    requests: list[str] = []
+    console_errors: list[str] = []
+    rendered = """([id, alt, width]) => {
+        const img = document.querySelector(`[data-testid=${id}]`);
+        return img && !img.hidden && img.alt.includes(alt) && img.complete
+            && img.naturalWidth === width;
+    }"""
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+            page.on("request", lambda r: requests.append(r.url))
+            page.on("console", lambda m: m.type == "error" and console_errors.append(m.text))
+            page.on("pageerror", lambda e: console_errors.append(f"uncaught: {e}"))
+
+            page.goto(f"{srv.url}/#/run/{TRANSLATION}/translate")
+            page.get_by_role("tab", name="Translate").wait_for()
+            assert page.get_by_role("tab", name="Generate").count() == 0
+
+            # the held-out inputs: the first is translated straight away, another on a click
+            thumbs = page.locator('[data-testid="heldout-thumb"]')
+            thumbs.first.wait_for()
+            page.wait_for_function(rendered, arg=["translate-output", "held-out input 0", 28])
+            thumbs.nth(2).click()
+            page.wait_for_function(rendered, arg=["translate-output", "held-out input 2", 28])
+            page.wait_for_function(rendered, arg=["translate-target", "held-out input 2", 28])
+
+            # an upload: shown as given, translated at the size G takes, no target
+            page.locator('[data-testid="translate-upload"]').set_input_files(str(upload))
+            page.wait_for_function(rendered, arg=["translate-output", "my-edges.png", 28])
+            page.wait_for_function(rendered, arg=["translate-input", "my-edges.png", 56])
+            assert page.locator('[data-testid="translate-target"]').is_hidden()
+            assert "resized 56x56 input to 28x28" in page.get_by_role("status").last.inner_text()
+            page.screenshot(path=str(shots / "dashboard-translate.png"))
+
+            link = page.locator('[data-testid="translate-download"]')
+            assert link.get_attribute("download") == f"{TRANSLATION}-my-edges-translated.png"
+            with page.expect_download() as download:
+                link.click()
+            downloaded = Path(download.value.path()).read_bytes()
+            browser.close()
+        r = httpx.post(
+            f"{srv.url}/api/runs/{TRANSLATION}/translate",
+            content=upload.read_bytes(),
+            headers={"Content-Type": "image/png"},
+            timeout=60,
+        )
+        assert r.status_code == 200 and downloaded == r.content  # what the page showed
+    finally:
+        srv.stop()
+
+    assert console_errors == []
+    outside = [u for u in requests if urlparse(u).scheme not in ("data", "blob")]
+    assert [u for u in outside if urlparse(u).hostname != "127.0.0.1"] == []
+    assert any(u.endswith(f"/api/runs/{TRANSLATION}/translate") for u in requests)

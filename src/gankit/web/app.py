@@ -16,7 +16,7 @@ from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 import gankit
-from gankit.web import generate, runs_api
+from gankit.web import generate, runs_api, translate
 from gankit.web.generators import GeneratorCache
 from gankit.web.security import GENERATION_SLOTS, MAX_BODY, MAX_UPLOAD, Guard, host_names
 from gankit.web.store import RunStore
@@ -63,6 +63,6 @@ def create_app(
 
     app.add_api_route("/", index, include_in_schema=False)
     app.mount("/static", StaticNoCache(directory=STATIC), name="static")
-    for module in (runs_api, generate):
+    for module in (runs_api, generate, translate):
         app.include_router(module.router)
     return app

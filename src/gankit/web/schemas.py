@@ -42,6 +42,7 @@ class InputOut(BaseModel):
     categories: int = Field(description="values of a label or categorical code (else 0)")
     low: float = Field(description="lower bound of a continuous code's training draws")
     high: float
+    doc: str = Field("", description="what it is, in the family's words")
 
 
 class LatentInput(BaseModel):

@@ -100,15 +100,17 @@ class Guard:
         receive_app = receive
         if length or "transfer-encoding" in headers:
             # Read the whole (bounded) body first: a chunked body has no length to check upfront.
-            body, more = b"", True
+            chunks, size, more = [], 0, True
             while more:
                 message = await receive()
                 if message["type"] != "http.request":
                     return  # the client went away
-                body += message.get("body", b"")
+                chunks.append(message.get("body", b""))
+                size += len(chunks[-1])
                 more = message.get("more_body", False)
-                if len(body) > limit:
+                if size > limit:
                     return await self.refuse(send, 413, too_big)
+            body = b"".join(chunks)
             replayed = False
 
             async def receive_app():

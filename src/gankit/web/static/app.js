@@ -125,8 +125,36 @@ const api = {
     }
     return r.blob();
   },
+  /** POST a body as it is (an image file, or nothing), get a PNG and the server's note back. */
+  async image(path, body) {
+    const headers = { Accept: "image/png" };
+    if (body) headers["Content-Type"] = body.type || "application/octet-stream";
+    const r = await fetch(path, { method: "POST", headers, body });
+    if (!r.ok) {
+      const detail = await r.json().catch(() => null);
+      throw new ApiError(r.status, errorText(detail));
+    }
+    return { blob: await r.blob(), note: r.headers.get("X-Gankit-Note") };
+  },
   run: (id) => `/api/runs/${encodeURIComponent(id)}`,
 };
+
+/** Whether a run's generator translates images (declares an image input) instead of sampling. */
+function translates(generator) {
+  return Boolean(generator && generator.inputs.some((s) => s.kind === "image"));
+}
+
+/** Retry a request that got 429 (generation busy) a few times, backing off. */
+async function withRetry(fn) {
+  for (let i = 0; ; i++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!(e instanceof ApiError) || e.status !== 429 || i >= 4) throw e;
+      await new Promise((r) => setTimeout(r, 400 * (i + 1)));
+    }
+  }
+}
 
 function setConnection(ok) {
   const el = document.getElementById("conn");
@@ -1153,7 +1181,7 @@ class GeneratePanel {
     this.button.disabled = true;
     const t0 = performance.now();
     try {
-      const blob = await this.withRetry(() => api.png(`${api.run(this.run.id)}/generate`, body));
+      const blob = await withRetry(() => api.png(`${api.run(this.run.id)}/generate`, body));
       const ms = Math.round(performance.now() - t0);
       this.out.set(
         blob,
@@ -1166,17 +1194,6 @@ class GeneratePanel {
       toast(`Generation failed: ${e.message}`);
     } finally {
       this.button.disabled = false;
-    }
-  }
-
-  async withRetry(fn) {
-    for (let i = 0; ; i++) {
-      try {
-        return await fn();
-      } catch (e) {
-        if (!(e instanceof ApiError) || e.status !== 429 || i >= 4) throw e;
-        await new Promise((r) => setTimeout(r, 400 * (i + 1)));
-      }
     }
   }
 
@@ -1202,9 +1219,7 @@ class GeneratePanel {
       };
       btn.disabled = true;
       try {
-        const blob = await this.withRetry(() =>
-          api.png(`${api.run(this.run.id)}/interpolate`, body),
-        );
+        const blob = await withRetry(() => api.png(`${api.run(this.run.id)}/interpolate`, body));
         out.set(
           blob,
           `${this.run.id}-interp-${body.seed_a}-${body.seed_b}.png`,
@@ -1253,6 +1268,199 @@ class GeneratePanel {
   }
 }
 
+// -- translate tab (generators that take an image: pix2pix, ...) -------------------------------
+/** A figure with a caption; shows an image by URL, or says it is absent. */
+class Pane {
+  constructor(caption, testid) {
+    this.img = h("img", {
+      class: "pane-img pixelated",
+      alt: "",
+      hidden: true,
+      "data-testid": testid,
+    });
+    this.empty = h("span", { class: "subtle", text: "–" });
+    this.el = h(
+      "figure",
+      { class: "pane" },
+      h("div", { class: "pane-frame" }, this.img, this.empty),
+      h("figcaption", { text: caption }),
+    );
+  }
+  show(url, alt, absent = "–") {
+    this.img.hidden = !url;
+    this.empty.hidden = Boolean(url);
+    this.empty.textContent = absent;
+    if (url) {
+      this.img.src = url;
+      this.img.alt = alt;
+    } else this.img.removeAttribute("src");
+  }
+}
+
+class TranslatePanel {
+  constructor(run, root) {
+    this.run = run;
+    this.spec = run.generator.inputs.find((s) => s.kind === "image");
+    this.base = api.run(run.id);
+    this.inputUrl = null; // an uploaded file's object URL, revoked when replaced
+    const [c, hgt, wid] = this.spec.shape;
+    const what = `${wid}×${hgt} ${c === 1 ? "grayscale" : "RGB"}`;
+
+    this.upload = h("input", {
+      type: "file",
+      id: "translate-file",
+      class: "input",
+      accept: "image/png,image/jpeg",
+      "data-testid": "translate-upload",
+      onchange: (e) => e.target.files[0] && this.translateFile(e.target.files[0]),
+    });
+    this.thumbs = h("div", { class: "thumbs", role: "group", "aria-label": "Held-out inputs" });
+    const pick = h(
+      "section",
+      {
+        class: "card translate-pick",
+        "aria-labelledby": "translate-title",
+        ondragover: (e) => e.preventDefault(),
+        ondrop: (e) => {
+          e.preventDefault();
+          const file = e.dataTransfer.files[0];
+          if (file) this.translateFile(file);
+        },
+      },
+      h("h2", { id: "translate-title", text: "Translate an image" }),
+      h(
+        "p",
+        { class: "card-note" },
+        `${run.generator.family} exported at step ${run.generator.step ?? "?"} · takes ${what} ` +
+          `"${this.spec.name}" images; others are resized and converted`,
+      ),
+      h(
+        "div",
+        { class: "field" },
+        h("label", { for: "translate-file", text: "Upload a PNG or JPEG (or drop it here)" }),
+        this.upload,
+      ),
+      h("h3", { class: "thumbs-title", text: "Held-out inputs" }),
+      this.thumbs,
+    );
+
+    this.panes = {
+      input: new Pane("input", "translate-input"),
+      output: new Pane("output", "translate-output"),
+      target: new Pane("target", "translate-target"),
+    };
+    this.caption = h("p", { class: "subtle", role: "status", "aria-live": "polite" });
+    this.download = h("a", {
+      class: "btn btn-small",
+      text: "Download output PNG",
+      hidden: true,
+      "data-testid": "translate-download",
+    });
+    const result = h(
+      "section",
+      { class: "card translate-result", "aria-label": "Translation" },
+      h("div", { class: "panes" }, Object.values(this.panes).map((p) => p.el)),
+      this.caption,
+      this.download,
+    );
+    root.append(h("div", { class: "generate" }, pick, result));
+    this.loadHeldOut();
+  }
+
+  async loadHeldOut() {
+    try {
+      this.heldOut = await api.json(`${this.base}/heldout`);
+    } catch (e) {
+      this.thumbs.replaceChildren(h("p", { class: "subtle", text: e.message }));
+      return;
+    }
+    const n = Math.min(this.heldOut.count, 64);
+    this.thumbs.replaceChildren(
+      ...Array.from({ length: n }, (_, i) =>
+        h(
+          "button",
+          {
+            type: "button",
+            class: "thumb",
+            title: `held-out input ${i}`,
+            "data-testid": "heldout-thumb",
+            onclick: () => this.translateHeldOut(i),
+          },
+          h("img", {
+            class: "pixelated",
+            src: `${this.base}/heldout/${i}/input.png`,
+            alt: `held-out input ${i}`,
+          }),
+        ),
+      ),
+    );
+    if (n && !this.shown) this.translateHeldOut(0); // something to look at straight away
+  }
+
+  async translateHeldOut(i) {
+    const target = this.heldOut.targets ? `${this.base}/heldout/${i}/target.png` : null;
+    this.select(i);
+    await this.translate(
+      () => api.image(`${this.base}/heldout/${i}/translate`),
+      `${this.base}/heldout/${i}/input.png`,
+      target,
+      `held-out input ${i}`,
+      `${this.run.id}-heldout-${i}.png`,
+    );
+  }
+
+  async translateFile(file) {
+    const max = this.heldOut ? this.heldOut.max_upload : Infinity;
+    if (file.size > max) {
+      toast(`${file.name} is over ${Math.round(max / 1048576)} MB: choose a smaller image`);
+      return;
+    }
+    if (this.inputUrl) URL.revokeObjectURL(this.inputUrl);
+    this.inputUrl = URL.createObjectURL(file);
+    this.select(null);
+    const stem = file.name.replace(/\.[^.]*$/, "") || "upload";
+    await this.translate(
+      () => api.image(`${this.base}/translate`, file),
+      this.inputUrl,
+      null,
+      file.name,
+      `${this.run.id}-${stem}-translated.png`,
+    );
+  }
+
+  /** Mark held-out input ``i`` as the one shown (null: an upload is). */
+  select(i) {
+    [...this.thumbs.children].forEach((b, j) => b.setAttribute("aria-pressed", String(i === j)));
+  }
+
+  async translate(request, inputUrl, targetUrl, what, filename) {
+    const t0 = performance.now();
+    let out;
+    try {
+      out = await withRetry(request);
+    } catch (e) {
+      toast(`Translation failed: ${e.message}`);
+      return;
+    }
+    const ms = Math.round(performance.now() - t0);
+    if (this.outputUrl) URL.revokeObjectURL(this.outputUrl);
+    this.outputUrl = URL.createObjectURL(out.blob);
+    this.panes.input.show(inputUrl, `input: ${what}`);
+    this.panes.output.show(this.outputUrl, `output for ${what}`);
+    this.panes.target.show(targetUrl, `target for ${what}`, "no target for an upload");
+    this.download.href = this.outputUrl;
+    this.download.download = filename;
+    this.download.hidden = false;
+    this.caption.textContent = `${what} · ${ms} ms${out.note ? ` · ${out.note}` : ""}`;
+    this.shown = true;
+  }
+
+  destroy() {
+    if (this.inputUrl) URL.revokeObjectURL(this.inputUrl);
+    if (this.outputUrl) URL.revokeObjectURL(this.outputUrl);
+  }
+}
+
 // -- a run's page -------------------------------------------------------------------------------
 class RunView {
   constructor(root, id, tab) {
@@ -1289,7 +1497,10 @@ class RunView {
       }
       throw e;
     }
-    const tabsChanged = !this.run || Boolean(this.run.generator) !== Boolean(run.generator);
+    const tabsChanged =
+      !this.run ||
+      Boolean(this.run.generator) !== Boolean(run.generator) ||
+      translates(this.run.generator) !== translates(run.generator);
     this.run = run;
     this.renderHead();
     if (tabsChanged) this.renderTabs();
@@ -1351,7 +1562,8 @@ class RunView {
   renderTabs() {
     const r = this.run;
     const tabs = [["training", "Training"]];
-    if (r.generator) tabs.push(["generate", "Generate"]);
+    if (translates(r.generator)) tabs.push(["translate", "Translate"]);
+    else if (r.generator) tabs.push(["generate", "Generate"]);
     tabs.push(["config", "Config"]);
     if (!tabs.some(([k]) => k === this.tab)) this.tab = "training";
     this.tabButtons = {};
@@ -1406,6 +1618,8 @@ class RunView {
         this.panels.training.refresh(this.run).catch(() => {});
       } else if (tab === "generate") {
         this.panels.generate = new GeneratePanel(this.run, panel);
+      } else if (tab === "translate") {
+        this.panels.translate = new TranslatePanel(this.run, panel);
       } else if (tab === "config") {
         panel.append(
           h(

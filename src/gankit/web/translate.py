@@ -1,0 +1,237 @@
+"""Routes for translation runs (pix2pix, ...): generators that take an image, not noise.
+
+A run is a translation run when its generator declares an input of kind ``image``. Its trainer
+writes ``samples/bank.npz`` once: the fixed held-out inputs (by input name) and their true outputs
+(``target``). The page picks one of those, or uploads a PNG or JPEG: the upload is held in memory
+only (never written to disk), bounded in bytes (by ``Guard``) and in pixels before it is decoded,
+opened with Pillow's PNG and JPEG decoders alone, and converted to the input's channels.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Literal
+
+import numpy as np
+import torch
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import Response
+from PIL import Image, ImageOps, UnidentifiedImageError
+from starlette.concurrency import run_in_threadpool
+
+from gankit.errors import DataError
+from gankit.models.base import Input
+from gankit.web.generators import Generators, LoadedGenerator, Slots, invalid
+from gankit.web.schemas import (
+    ERRORS,
+    GENERATION_ERRORS,
+    NOT_FOUND,
+    PNG,
+    TRANSLATED,
+    UPLOAD_ERRORS,
+    HeldOutList,
+    Index,
+    InputOut,
+    RunId,
+)
+from gankit.web.security import MAX_UPLOAD, generation_slot
+from gankit.web.store import RunStore, Store
+
+MAX_PIXELS = 4096 * 4096  # of an uploaded image, checked from its header before decoding
+FORMATS = ("PNG", "JPEG")
+
+router = APIRouter()
+RUN = {**ERRORS, **NOT_FOUND}
+UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": f"a PNG or JPEG file of at most {MAX_UPLOAD} bytes",
+        "content": {
+            media: {"schema": {"type": "string", "format": "binary"}}
+            for media in ("image/png", "image/jpeg")
+        },
+    }
+}
+
+
+def image_input(lg: LoadedGenerator, run_id: str) -> Input:
+    """The generator's (first) image input; 422 for a generator that draws from noise."""
+    specs = [s for s in lg.inputs if s.kind == "image"]
+    if not specs:
+        raise invalid(
+            ("path", "run_id"),
+            f"run {run_id!r} has a {lg.g.family} generator that draws from noise and takes no "
+            "image to translate: generate samples instead",
+            run_id,
+        )
+    return specs[0]
+
+
+def held_out(store: RunStore, run_id: str, spec: Input) -> tuple[np.ndarray, np.ndarray | None]:
+    """The held-out inputs for ``spec`` (N, C, H, W) and their targets (or None), uint8."""
+    bank = store.bank(store.get(run_id))
+    x = bank.get(spec.name)
+    if x is None:
+        raise HTTPException(404, f"run {run_id!r} has no held-out inputs (samples/bank.npz) yet")
+    target = bank.get("target")
+    return x, target if target is not None and len(target) == len(x) else None
+
+
+def one(images: np.ndarray, index: int, run_id: str) -> np.ndarray:
+    """Held-out image ``index`` as a batch of one (404 past the end)."""
+    if not 0 <= index < len(images):
+        raise HTTPException(
+            404, f"run {run_id!r} has no held-out input {index} (it has {len(images)})"
+        )
+    return np.asarray(images[index : index + 1])  # (1, C, H, W)
+
+
+def png_of(image: np.ndarray | torch.Tensor) -> bytes:
+    """One uint8 image (1, C, H, W) as PNG bytes."""
+    from gankit.viz import image_grid, png_bytes
+
+    return png_bytes(image_grid(image, nrow=1, pad=0))
+
+
+def png_response(data: bytes, notes: list[str]) -> Response:
+    headers = {"Cache-Control": "no-store"}
+    if notes:
+        headers["X-Gankit-Note"] = "; ".join(notes)
+    return Response(data, media_type="image/png", headers=headers)
+
+
+def translate_one(lg: LoadedGenerator, x: np.ndarray, spec: Input) -> tuple[bytes, list[str]]:
+    """The output for one uint8 input image (1, C, H, W), as PNG, and what was done to fit it."""
+    from gankit.generator import fit_input
+
+    try:
+        x, note = fit_input(x, spec)
+    except DataError as e:
+        raise invalid(("body",), str(e), None) from e
+    with torch.inference_mode():
+        out = lg.g.translate(x)  # (1, C', H', W') uint8
+    return png_of(out), [note] if note else []
+
+
+def decode_upload(data: bytes, channels: int) -> tuple[np.ndarray, list[str]]:
+    """An uploaded PNG or JPEG as uint8 (1, C, H, W) with the input's ``channels``, and notes."""
+    if not data:
+        raise invalid(("body",), "no image in the request: send a PNG or JPEG file", None)
+    try:
+        im = Image.open(io.BytesIO(data), formats=FORMATS)  # reads the header only
+    except Image.DecompressionBombError as e:
+        raise HTTPException(413, f"image has too many pixels: {e}") from e
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as e:
+        raise invalid(("body",), "not a PNG or JPEG image", None) from e
+    with im:
+        w, h = im.size
+        if w * h > MAX_PIXELS:
+            raise HTTPException(
+                413, f"image is {w}x{h} pixels; at most {MAX_PIXELS:,} pixels (4096x4096)"
+            )
+        try:
+            im.load()
+            im = ImageOps.exif_transpose(im)  # a phone photo stands the way it was taken
+        except Exception as e:  # a truncated or corrupt file: Pillow raises several kinds
+            raise invalid(("body",), f"the {im.format} image cannot be decoded: {e}", None) from e
+        return to_channels(im, channels)
+
+
+def to_channels(im: Image.Image, channels: int) -> tuple[np.ndarray, list[str]]:
+    """A decoded image as uint8 (1, C, H, W): grayscale (C=1) or RGB (C=3), transparency over
+    white, 16-bit values scaled to 8 bits."""
+    mode = "L" if channels == 1 else "RGB"
+    notes = []
+    if im.mode != mode:
+        notes.append(f"converted {im.mode} to {'grayscale' if channels == 1 else 'RGB'}")
+        if im.mode.startswith("I"):  # 16-bit PNG: 0..65535
+            im = Image.fromarray(
+                (np.asarray(im, dtype=np.float64) / 257).round().clip(0, 255).astype(np.uint8)
+            )
+        if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+            rgba = im.convert("RGBA")
+            im = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba)
+        im = im.convert(mode)
+    x = np.array(im, dtype=np.uint8)  # (H, W) or (H, W, 3), a copy Pillow no longer holds
+    x = x[None, None] if x.ndim == 2 else x.transpose(2, 0, 1)[None]  # (1, C, H, W)
+    return np.ascontiguousarray(x), notes
+
+
+@router.get("/api/runs/{run_id}/heldout", summary="Held-out inputs", responses=RUN)
+def heldout(run_id: RunId, store: Store, generators: Generators) -> HeldOutList:
+    """The fixed held-out inputs of a translation run, and whether their targets are known."""
+    lg = generators.need(run_id, store.get(run_id))
+    spec = image_input(lg, run_id)
+    x, target = held_out(store, run_id, spec)
+    return HeldOutList(
+        input=InputOut(**spec.to_dict()),
+        count=len(x),
+        targets=target is not None,
+        max_upload=MAX_UPLOAD,
+    )
+
+
+@router.get(
+    "/api/runs/{run_id}/heldout/{index}/{part}.png",
+    summary="A held-out input or its target (PNG)",
+    response_class=Response,
+    responses={200: PNG, **RUN},
+)
+def heldout_png(
+    run_id: RunId,
+    index: Index,
+    part: Literal["input", "target"],
+    store: Store,
+    generators: Generators,
+) -> Response:
+    """Held-out input ``index`` as the generator takes it, or the output it should give."""
+    lg = generators.need(run_id, store.get(run_id))
+    x, target = held_out(store, run_id, image_input(lg, run_id))
+    if part == "target" and target is None:
+        raise HTTPException(404, f"run {run_id!r} keeps no targets for its held-out inputs")
+    image = one(x if part == "input" else target, index, run_id)
+    return Response(png_of(image), media_type="image/png", headers={"Cache-Control": "no-cache"})
+
+
+@router.post(
+    "/api/runs/{run_id}/heldout/{index}/translate",
+    summary="Translate a held-out input (PNG)",
+    response_class=Response,
+    responses={**TRANSLATED, **RUN, **GENERATION_ERRORS},
+)
+def translate_heldout(
+    run_id: RunId, index: Index, store: Store, generators: Generators, slots: Slots
+) -> Response:
+    """The generator's output for held-out input ``index``."""
+    lg = generators.need(run_id, store.get(run_id))
+    spec = image_input(lg, run_id)
+    x, _ = held_out(store, run_id, spec)
+    x = one(x, index, run_id)
+    with generation_slot(slots):
+        png, notes = translate_one(lg, x, spec)
+    return png_response(png, notes)
+
+
+@router.post(
+    "/api/runs/{run_id}/translate",
+    summary="Translate an uploaded image (PNG)",
+    response_class=Response,
+    responses={**TRANSLATED, **RUN, **GENERATION_ERRORS, **UPLOAD_ERRORS},
+    openapi_extra=UPLOAD_BODY,
+)
+async def translate_upload(
+    run_id: RunId, request: Request, store: Store, generators: Generators, slots: Slots
+) -> Response:
+    """The generator's output for an uploaded PNG or JPEG (resized to the size it was trained
+    on; converted to its channels). The image is held in memory only."""
+    data = await request.body()  # bounded by the Guard (413 over MAX_UPLOAD)
+
+    def work() -> Response:
+        lg = generators.need(run_id, store.get(run_id))
+        spec = image_input(lg, run_id)
+        with generation_slot(slots):  # decoding a large image costs as much as the model
+            x, notes = decode_upload(data, spec.shape[0])
+            png, fit_notes = translate_one(lg, x, spec)
+        return png_response(png, notes + fit_notes)
+
+    return await run_in_threadpool(work)
