@@ -8,7 +8,7 @@ for digits, the project's classifier: accuracy against the source digit's label 
 features against the held-out real digits.
 
     python bench/quality/pix2pix.py --variants pix2pix,l1-only --seed 0          # the bar
-    python bench/quality/pix2pix.py --variants l1-only,cgan-only,pix2pix,pixelgan,patch16,imagegan
+    python bench/quality/pix2pix.py --variants l1-only,cgan-only,pix2pix,pixelgan,imagegan
     python bench/quality/pix2pix.py --preset pix2pix-edges2photos --variants pix2pix,l1-only \\
         --grid docs/models/pix2pix-photos.png
 """
@@ -35,10 +35,12 @@ VARIANTS = {
     "pix2pix": [],
     "l1-only": ["model.gan_weight=0"],
     "cgan-only": ["model.l1=0"],
+    # D's receptive field on 28 px digits: 1x1 (PixelGAN), 16 px (about a quarter of the image's
+    # area: the edges2digits preset) and 34 px (the whole image: an ImageGAN)
     "pixelgan": ["model.receptive_field=1"],
     "patch16": ["model.receptive_field=16"],
-    "patch34": ["model.receptive_field=34"],
-    "imagegan": ["model.receptive_field=70"],  # covers the whole 28 px image
+    "imagegan": ["model.receptive_field=34"],
+    "patch70": ["model.receptive_field=70"],  # the paper's default, for 64 px and larger
 }
 
 
