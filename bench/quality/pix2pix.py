@@ -41,6 +41,13 @@ VARIANTS = {
     "patch16": ["model.receptive_field=16"],
     "imagegan": ["model.receptive_field=34"],
     "patch70": ["model.receptive_field=70"],  # the paper's default, for 64 px and larger
+    # levers beyond the paper's settings
+    "lambda30": ["model.l1=30"],
+    "lambda10": ["model.l1=10"],
+    "lambda5": ["model.l1=5"],
+    "lsgan-lambda10": ["model.loss=lsgan", "model.l1=10"],
+    "lsgan": ["model.loss=lsgan"],
+    "no-dropout": ["model.dropout=0"],
 }
 
 

@@ -13,9 +13,10 @@ from gankit.registry import MODELS
 
 IMAGES = DataInfo(name="digits", kind="images", shape=(1, 8, 8), num_classes=10)
 POINTS = DataInfo(name="ring", kind="points", shape=(2,))
+PAIRED = DataInfo(name="pairs", kind="images", shape=(3, 16, 16), inputs={"source": (1, 16, 16)})
 
 # Config variants that change what a family's generator takes; a family not named here is
-# checked with its defaults, on 8x8 digits or else 2-D points (skipped if it takes neither).
+# checked with its defaults, on 8x8 digits, 2-D points or paired images (the first it builds on).
 VARIANTS = {
     "dcgan": [{}, {"clusters": 4}, {"n_components": 3}, {"arch": "textbook", "n_components": 3}],
     "mlp-gan": [{}, {"clusters": 4}, {"n_components": 3}],
@@ -45,13 +46,9 @@ def _declared(family: str, variant: dict, info: DataInfo | None):
     }
     cfg = cls.Config(**{**small, **variant})
     if info is None:  # a family this file does not know: the first kind of data it accepts
-        info = next((d for d in (IMAGES, POINTS) if _builds(cls, cfg, d)), None)
-        if info is None:
-            pytest.skip(f"{family} builds on neither 8x8 digits nor 2-D points")
-    specs = cls.inputs(cfg, info)
-    if any(s.kind in FROM_DATA for s in specs):
-        pytest.skip(f"{family} takes inputs from the data ({[s.name for s in specs]})")
-    return cls, cfg, info, specs
+        info = next((d for d in (IMAGES, POINTS, PAIRED) if _builds(cls, cfg, d)), None)
+        assert info is not None, f"{family} builds on none of the test's data kinds: add one"
+    return cls, cfg, info, cls.inputs(cfg, info)
 
 
 def _builds(cls, cfg, info: DataInfo) -> bool:
@@ -69,14 +66,19 @@ def test_latent_draws_exactly_the_declared_inputs(family, variant, info):
 
     drawn = [s.name for s in specs if s.kind in DRAWN]
     assert drawn == list(latent), "the drawn inputs, in G.forward's order"
-    given = [s for s in specs if s.kind not in DRAWN]
+    given = [s for s in specs if s.kind not in (*DRAWN, *FROM_DATA)]
     assert [(s.name, s.kind) for s in given] == ([("label", "label")] if cls.conditional else [])
+    for s in specs:  # inputs the data carries: the shapes the dataset says
+        if s.kind in FROM_DATA:
+            assert s.shape == info.inputs[s.name], s.name
     assert len({s.name for s in specs}) == len(specs)
 
     for s in specs:
         assert Input.from_dict(s.to_dict()) == s  # as it travels in the export's config.json
         if s.kind == "label":
             assert s.shape == () and s.categories == info.num_classes
+            continue
+        if s.kind in FROM_DATA:
             continue
         x = latent[s.name]
         assert tuple(x.shape) == (N, *s.shape), s.name
@@ -101,6 +103,8 @@ def test_generator_takes_the_declared_inputs_at_their_limits(family, variant, in
     for s in specs:
         if s.kind == "label":
             inputs[s.name] = torch.arange(n) % s.categories
+        elif s.kind in FROM_DATA:
+            inputs[s.name] = torch.rand(n, *s.shape) * 2 - 1
     with torch.no_grad():
         assert G(**inputs).shape == (n, *info.shape)
         for s in specs:  # each code at both ends of what it declares, the others as drawn
