@@ -219,7 +219,7 @@ PRESETS["pix2pix-edges2digits"] = {
         "g_max_channels": 256,
         "depth": 4,
         "d_channels": 32,
-        "receptive_field": 16,
+        "receptive_field": 34,  # the whole 28 px image: a digit's identity is global
     },
     "train": {"steps": 2000, "batch_size": 32, "sample_every": 250, "grid_size": 30},
 }

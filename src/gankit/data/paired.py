@@ -3,8 +3,8 @@
 * ``edges2digits``: A = Canny edges of a bundled MNIST digit (``skimage.feature.canny``, σ 1.0,
   uint8 {0, 255}), B = the digit; 28×28, one channel; labels kept (the source digit's class).
 * ``edges2photos``: random 64×64 crops (``data.image_size``) of the bundled colour photos,
-  A = their Canny edges (σ 2 on the luminance of the whole photo), B = the colour crop; held out
-  by whole photo, not by crop.
+  A = their Canny edges (σ 2 on the luminance of the whole photo) drawn as dark lines on white,
+  as a user's pencil sketch is, B = the colour crop; held out by whole photo, not by crop.
 
 Every application dataset built from the bundled digits uses one split (``digit_split``): the
 first 400 of each class (in the bundled order) train, the last 100 of each class are held out.
@@ -121,7 +121,7 @@ def photo_crops(
     edges, colour = [], []
     for name in names:
         rgb = _resize_short(bundled_photo(name), PHOTO_SHORT_SIDE)
-        e = canny_edges(rgb2gray(rgb), sigma=2.0)
+        e = 255 - canny_edges(rgb2gray(rgb), sigma=2.0)  # dark lines on white, like a sketch
         h, w = e.shape
         ys = rng.integers(0, h - size + 1, per_photo)
         xs = rng.integers(0, w - size + 1, per_photo)
