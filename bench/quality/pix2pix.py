@@ -42,12 +42,16 @@ VARIANTS = {
     "imagegan": ["model.receptive_field=34"],
     "patch70": ["model.receptive_field=70"],  # the paper's default, for 64 px and larger
     # levers beyond the paper's settings
+    "lambda100": ["model.l1=100"],  # the paper's
     "lambda30": ["model.l1=30"],
     "lambda10": ["model.l1=10"],
     "lambda5": ["model.l1=5"],
     "lsgan-lambda10": ["model.loss=lsgan", "model.l1=10"],
     "lsgan": ["model.loss=lsgan"],
     "no-dropout": ["model.dropout=0"],
+    "ema": ["train.ema=0.999", "train.ema_start=500"],
+    "instance": ["model.norm=instance"],
+    "instance-ema": ["model.norm=instance", "train.ema=0.999", "train.ema_start=500"],
 }
 
 
