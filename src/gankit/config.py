@@ -96,10 +96,12 @@ class RunConfig(BaseModel):
     train: TrainConfig = Field(default_factory=TrainConfig)
 
     def run_name(self) -> str:
-        return (
-            self.name
-            or f"{self.family}-{Path(self.data.path).name if self.data.path else self.data.name}"
-        )
+        d = self.data
+        if d.path_a and d.path_b:  # two folders: sketches2photos
+            data = f"{Path(d.path_a).name}2{Path(d.path_b).name}"
+        else:
+            data = Path(d.path).name if d.path else d.name
+        return self.name or f"{self.family}-{data}"
 
 
 def _fields_at(model_cls: type[BaseModel], loc: tuple) -> list[str]:

@@ -231,6 +231,14 @@ PRESETS["pix2pix-edges2photos"] = {
     "model": {"g_channels": 32, "g_max_channels": 256, "d_channels": 32, "receptive_field": 34},
     "train": {"steps": 3000, "batch_size": 16, "sample_every": 250, "grid_size": 24},
 }
+# A user's pairs (A|B files, A/ + B/, or data.path_a + data.path_b): the paper's settings
+# (70 px patches, λ = 100, pairs flipped together) at 64 px and half the paper's width.
+PRESETS["pix2pix-pairs"] = {
+    "family": "pix2pix",
+    "data": {"name": "paired", "image_size": 64, "flip": True},
+    "model": {"g_channels": 32, "g_max_channels": 256, "d_channels": 32},
+    "train": {"steps": 4000, "batch_size": 16, "sample_every": 250, "grid_size": 24},
+}
 
 # What `gankit train FAMILY [--data D]` starts from when no preset or config file is named:
 # the family's preset for 2-D toy data when D is a toy, else its image preset.
@@ -243,8 +251,12 @@ FAMILY_DEFAULT_PRESET = {
     "vae": "vae-mnist",
     "pix2pix": "pix2pix-edges2digits",
 }
-# A family's preset for one of its other bundled datasets.
-DATA_DEFAULT_PRESET = {("pix2pix", "edges2photos"): "pix2pix-edges2photos"}
+# A family's preset for one of its other bundled datasets, or for a user's folder.
+DATA_DEFAULT_PRESET = {
+    ("pix2pix", "edges2photos"): "pix2pix-edges2photos",
+    ("pix2pix", "folder"): "pix2pix-pairs",
+    ("pix2pix", "paired"): "pix2pix-pairs",
+}
 # For 2-D toy data: `gankit train --data ring|grid` takes the preset that reaches the toy bars
 # (MGAN on the ring, self-conditioning on the grid); `gankit train mlp-gan --data grid` the plain
 # GAN of the seeds, collapse and all.
@@ -272,6 +284,10 @@ def resolve(
         MODELS.get(family)  # unknown family: one clear line listing the valid ones
     if preset is None and not file_cfg:
         data = (flags or {}).get("data", {}).get("name")
+        if any(
+            "path_a" in o.get("data", {}) or "path_b" in o.get("data", {}) for o in overrides or []
+        ):
+            data = "paired"
         if data in TOY_DATASETS:
             preset = TOY_DEFAULT_PRESET.get(family, {}).get(data)
         elif (family, data) in DATA_DEFAULT_PRESET:
@@ -293,6 +309,8 @@ def resolve(
         raw = deep_update(raw, o)
     cfg = validate(RunConfig, raw)
     family_cls = MODELS.get(cfg.family)
+    if (cfg.data.path_a or cfg.data.path_b) and cfg.data.name != "paired":
+        cfg = cfg.model_copy(update={"data": cfg.data.model_copy(update={"name": "paired"})})
     if cfg.data.name == "folder" and family_cls.folder_dataset != "folder":
         # a user's folder, read the way this family needs (pix2pix: A|B pairs)
         cfg = cfg.model_copy(

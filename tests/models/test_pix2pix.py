@@ -56,7 +56,7 @@ def test_patchgan_receptive_field_is_the_configured_one(field):
 def test_field_too_large_for_the_image_and_unknown_fields_are_clear():
     with pytest.raises(ValueError, match="allowed: 1, 16, 34, 70, 142, 286"):
         Pix2PixConfig(receptive_field=50)
-    with pytest.raises(ConfigError, match=r"receptive_field=142 leaves no patch on 28x28"):
+    with pytest.raises(ConfigError, match=r"receptive_field=142 leaves no patch on 28x28 images; choose one of 1, 16, 34, 70 "):
         Pix2Pix(Pix2PixConfig(receptive_field=142, g_channels=8, d_channels=8), _info())
     assert set(PATCH_FIELDS) == {1, 16, 34, 70, 142, 286}
 
@@ -87,7 +87,7 @@ def test_l1_only_trains_g_alone_and_cgan_only_has_no_l1_term():
     # L1 only: G's loss is exactly the L1 term times lambda
     batch = l1_only.data.batch(torch.arange(8))
     loss, out = l1_only.family.step("G", batch)
-    assert torch.allclose(loss, 100 * out["loss/L1"])
+    assert torch.allclose(loss, l1_only.family.cfg.l1 * out["loss/L1"])
 
     cgan_only = resolve_and_build({"name": "edges2digits", "limit": 100}, l1=0)
     loss, out = cgan_only.family.step("G", batch)
@@ -108,7 +108,13 @@ def test_folder_means_pairs_for_pix2pix(tmp_path):
         arr[:, 8:] = 40 * i
         Image.fromarray(arr).save(tmp_path / f"{i}.png")
     cfg = resolve(family="pix2pix", flags={"data": {"name": "folder", "path": str(tmp_path)}})
-    assert cfg.data.name == "paired"
+    assert cfg.data.name == "paired" and cfg.preset == "pix2pix-pairs"
+    two = resolve(
+        family="pix2pix",
+        overrides=[{"data": {"path_a": str(tmp_path / "a"), "path_b": str(tmp_path / "bb")}}],
+    )
+    assert two.data.name == "paired" and two.preset == "pix2pix-pairs"
+    assert two.run_name() == "pix2pix-a2bb"
     dcgan = resolve(family="dcgan", flags={"data": {"name": "folder", "path": str(tmp_path)}})
     assert dcgan.data.name == "folder"
 

@@ -187,6 +187,16 @@ class PatchDiscriminator(nn.Module):
         return self.net(x)
 
 
+def fits(field: int, channels: int, size: tuple[int, int]) -> bool:
+    """Whether a PatchGAN of this receptive field leaves at least one patch on ``size``."""
+    cfg = Pix2PixConfig(receptive_field=field, d_channels=4, conditional_d=False)
+    try:
+        PatchDiscriminator(channels, cfg, size)
+    except RuntimeError:
+        return False
+    return True
+
+
 @register_model("pix2pix")
 class Pix2Pix(Family):
     """Paired image-to-image translation: U-Net G(source), PatchGAN D(source, image)."""
@@ -230,9 +240,10 @@ class Pix2Pix(Family):
         try:
             D = PatchDiscriminator(d_in, cfg, (h, w))
         except RuntimeError:
+            fit = [f for f in PATCH_FIELDS if f < cfg.receptive_field and fits(f, d_in, (h, w))]
             raise ConfigError(
                 f"model.receptive_field={cfg.receptive_field} leaves no patch on {h}x{w} images; "
-                f"choose a smaller one of {', '.join(map(str, PATCH_FIELDS))}"
+                f"choose one of {', '.join(map(str, fit))} (or larger images)"
             ) from None
         return {"G": G, "D": D}
 
