@@ -56,7 +56,10 @@ def test_patchgan_receptive_field_is_the_configured_one(field):
 def test_field_too_large_for_the_image_and_unknown_fields_are_clear():
     with pytest.raises(ValueError, match="allowed: 1, 16, 34, 70, 142, 286"):
         Pix2PixConfig(receptive_field=50)
-    with pytest.raises(ConfigError, match=r"receptive_field=142 leaves no patch on 28x28 images; choose one of 1, 16, 34, 70 "):
+    with pytest.raises(
+        ConfigError,
+        match=r"receptive_field=142 leaves no patch on 28x28 images; choose one of 1, 16, 34, 70 ",
+    ):
         Pix2Pix(Pix2PixConfig(receptive_field=142, g_channels=8, d_channels=8), _info())
     assert set(PATCH_FIELDS) == {1, 16, 34, 70, 142, 286}
 

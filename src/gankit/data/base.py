@@ -29,10 +29,15 @@ class DataConfig(BaseModel):
     )
     path_a: str | None = Field(None, description="paired data: folder of inputs (A)")
     path_b: str | None = Field(None, description="paired data: folder of targets (B), same names")
-    direction: Literal["AB", "BA"] = Field("AB", description="paired data: AB = A -> B, BA = B -> A")
+    direction: Literal["AB", "BA"] = Field(
+        "AB", description="paired data: AB = A -> B, BA = B -> A"
+    )
     flip: bool = Field(False, description="random horizontal flips (a pair flips together)")
     jitter: int = Field(
-        0, ge=0, le=64, description="random shifts of up to N px (pad + crop; a pair moves together)"
+        0,
+        ge=0,
+        le=64,
+        description="random shifts of up to N px (pad + crop; a pair moves together)",
     )
 
 
@@ -80,7 +85,9 @@ class ArrayDataset:
         assert self.y is None or len(self.y) == len(self.x)
         assert all(len(v) == len(self.x) for v in self.extra.values())
         assert all(len(v) == len(self.x) and v.dtype == torch.uint8 for v in self.inputs.values())
-        assert self.held is None or (self.held.dtype == torch.bool and len(self.held) == len(self.x))
+        assert self.held is None or (
+            self.held.dtype == torch.bool and len(self.held) == len(self.x)
+        )
         if self.info.kind == "images":
             assert self.x.dtype == torch.uint8 and self.x.ndim == 4, (self.x.dtype, self.x.shape)
         else:
@@ -138,9 +145,7 @@ def paired_augment(images: list[torch.Tensor], flip: bool, jitter: int) -> list[
         for t in out:
             padded = torch.nn.functional.pad(t, (jitter,) * 4, mode="reflect")
             shifted.append(
-                torch.stack(
-                    [padded[i, :, dy[i] : dy[i] + h, dx[i] : dx[i] + w] for i in range(b)]
-                )
+                torch.stack([padded[i, :, dy[i] : dy[i] + h, dx[i] : dx[i] + w] for i in range(b)])
             )
         out = shifted
     return out
