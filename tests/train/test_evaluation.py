@@ -138,3 +138,41 @@ def test_compare_runs_warns_on_different_passports(run_gankit, tmp_path):
     assert "jsd" in res.stderr and "n_fake differs" in res.stderr
     res = run_gankit("compare", "0")
     assert res.returncode == 2 and "two or more" in res.stderr
+
+
+def test_early_stop_at_the_last_step_still_finishes_the_run(tmp_path):
+    """Early stopping that fires on the last step's evaluation saves, exports and says
+    'finished' like any other stop (the checkpoint tick comes after the evaluation)."""
+    from gankit.metrics.evaluate import Result
+    from gankit.train.trainer import write_config
+
+    cfg = resolve(
+        family="mlp-gan",
+        flags={
+            "data": {"name": "ring", "limit": 256},
+            "train": {
+                "steps": 4,
+                "batch_size": 16,
+                "eval_every": 2,
+                "eval_metric": "score",
+                "early_stop": 1,
+                "checkpoint_every": 100,
+                "device": "cpu",
+            },
+        },
+        overrides=[{"model": {"hidden": [8, 8]}}],
+    )
+    write_config(tmp_path, cfg)
+
+    def flat(trainer):  # the same value at every evaluation: no improvement after the first
+        return [Result("score", "score", 1.0, better="higher")]
+
+    trainer = Trainer(cfg, run_dir=tmp_path, progress=False, evaluator=flat)
+    trainer.fit()
+    assert trainer.step == 4
+    status = json.loads((tmp_path / "status.json").read_text())
+    assert status["state"] == "finished" and status["early_stopped"] is True
+    assert status["step"] == 4
+    assert [s for s, _ in ckpt.list_checkpoints(tmp_path / "checkpoints")] == [4]
+    exported = json.loads((tmp_path / "generator" / "config.json").read_text())
+    assert exported["step"] == 4

@@ -339,7 +339,9 @@ class Trainer:
                     and self.tc.eval_every
                     and (self.step % self.tc.eval_every == 0 or self.step == total)
                 ):
-                    if self._evaluate():
+                    if self._evaluate():  # early stop: the run ends here, finished
+                        self.save()
+                        self._write_status("finished", total, early_stopped=True)
                         break
                 if self.step % self.tc.checkpoint_every == 0 or self.step == total:
                     self.save()
@@ -351,9 +353,6 @@ class Trainer:
                     raise KeyboardInterrupt(self._stop_signal)
             else:
                 self._write_status("finished", total)
-            if self.step < total:  # early stop
-                self.save()
-                self._write_status("finished", total, early_stopped=True)
         except KeyboardInterrupt:
             raise
         except BaseException as e:
