@@ -38,7 +38,7 @@ from gankit.runs import append_jsonl, write_status
 from gankit.train import checkpoint as ckpt
 from gankit.train import distributed as ddp
 from gankit.train.ema import EMA
-from gankit.train.health import HealthMonitor, check_finite
+from gankit.train.health import HealthMonitor, check_finite, diversity_ratio
 from gankit.viz import (
     image_grid,
     plot_bounds,
@@ -379,6 +379,7 @@ class Trainer:
             "img_per_s": steps * self.tc.batch_size * self.dist.world / max(seconds, 1e-9),
             **means,
         }
+        record["diversity/fake_over_real"] = self._diversity()
         warnings = self.health.check(record)
         if self.data.info.kind == "points" and self.step % self.tc.sample_every == 0:
             record.update(self._toy_divergence())
@@ -394,6 +395,18 @@ class Trainer:
                 if isinstance(v, (int, float)) and k != "step" and math.isfinite(v):
                     tb.add_scalar(k, v, self.step)
         return record
+
+    def _diversity(self) -> float:
+        """How much the fixed bank's outputs vary, over how much real samples do (the targets
+        where the bank has them): near 0 when G draws one thing whatever its input."""
+        fake = self.generate(self.noise_bank)
+        if self.bank_target is not None:
+            real = self.bank_target
+        else:
+            n = min(len(fake), len(self.data))  # spread over the data (it may be sorted by class)
+            idx = torch.linspace(0, len(self.data) - 1, n).round().long()
+            real = self.data.batch(idx, augment=False)["real"]
+        return diversity_ratio(fake, real)
 
     def _toy_divergence(self) -> dict[str, float]:
         """JSD between real and generated 2-D histograms (the quantity the minimax game lowers)."""
