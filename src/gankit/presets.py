@@ -309,8 +309,6 @@ def resolve(
         raw = deep_update(raw, o)
     cfg = validate(RunConfig, raw)
     family_cls = MODELS.get(cfg.family)
-    if (cfg.data.path_a or cfg.data.path_b) and cfg.data.name != "paired":
-        cfg = cfg.model_copy(update={"data": cfg.data.model_copy(update={"name": "paired"})})
     if cfg.data.name == "folder" and family_cls.folder_dataset != "folder":
         # a user's folder, read the way this family needs (pix2pix: A|B pairs)
         cfg = cfg.model_copy(

@@ -20,8 +20,7 @@ from gankit.data import toy2d, mnist, images, stacked, paired  # noqa: E402,F401
 
 def load_dataset(cfg: DataConfig, seed: int = 0) -> ArrayDataset:
     """Build the dataset named by ``cfg.name`` (a registered name such as 'mnist5k' or 'folder')."""
-    name = "paired" if cfg.path_a or cfg.path_b else cfg.name
-    ds = DATASETS.get(name)(cfg, seed)
+    ds = DATASETS.get(cfg.name)(cfg, seed)
     if cfg.direction == "BA":
         from gankit.data.paired import reverse_pairs
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class DataConfig(BaseModel):
@@ -39,6 +39,13 @@ class DataConfig(BaseModel):
         le=64,
         description="random shifts of up to N px (pad + crop; a pair moves together)",
     )
+
+    @model_validator(mode="after")
+    def _two_folders_are_pairs(self) -> DataConfig:
+        """``data.path_a`` / ``data.path_b`` name a paired dataset, whatever ``name`` says."""
+        if (self.path_a or self.path_b) and self.name != "paired":
+            self.name = "paired"
+        return self
 
 
 class DataInfo(BaseModel):

@@ -61,7 +61,7 @@ def read_image(path: str | Path, size: int) -> np.ndarray:
             img.load()
             if img.getexif().get(0x0112, 1) != 1:  # EXIF orientation tag
                 img = ImageOps.exif_transpose(img)
-            rgb = _to_rgb(img)
+            rgb = to_rgb(img)
         return np.asarray(square_resize_pil(rgb, size), dtype=np.uint8)  # (size, size, 3)
     except DataError:
         raise
@@ -80,7 +80,7 @@ def read_rgb(path: str | Path) -> np.ndarray:
             img.load()
             if img.getexif().get(0x0112, 1) != 1:
                 img = ImageOps.exif_transpose(img)
-            return np.asarray(_to_rgb(img), dtype=np.uint8)
+            return np.asarray(to_rgb(img), dtype=np.uint8)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise DataError(f"cannot read image {path}: {msg}") from None
@@ -96,7 +96,7 @@ def rgb_to_channels(rgb: np.ndarray, channels: int, what: str) -> np.ndarray:
     return rgb[None, :, :, 0]
 
 
-def _to_rgb(img: Image.Image) -> Image.Image:
+def to_rgb(img: Image.Image) -> Image.Image:
     """Any Pillow mode -> RGB, with transparency composited on white."""
     mode = img.mode
     if mode.startswith("I"):  # 16-bit PNG grayscale ("I;16", or "I" in older Pillow)
@@ -271,18 +271,14 @@ def _matched_pairs(dir_a: Path, dir_b: Path) -> list[tuple[Path, Path]]:
 def _read_side_by_side(path: Path, size: int) -> tuple[np.ndarray, np.ndarray]:
     """One A|B image (the pix2pix convention: A on the left half, B on the right) -> two uint8
     RGB ``(size, size, 3)`` arrays."""
-    try:
-        with Image.open(path) as img:
-            img.load()
-            rgb = _to_rgb(img)
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
-        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
-        raise DataError(f"cannot read image {path}: {msg}") from None
-    w, h = rgb.size
+    rgb = read_rgb(path)
+    w = rgb.shape[1]
     if w < 2:
         raise DataError(f"{path} is {w} px wide: an A|B pair needs A and B side by side")
-    halves = rgb.crop((0, 0, w // 2, h)), rgb.crop((w // 2, 0, 2 * (w // 2), h))
-    return tuple(np.asarray(square_resize_pil(x, size), dtype=np.uint8) for x in halves)
+    halves = rgb[:, : w // 2], rgb[:, w // 2 : 2 * (w // 2)]
+    return tuple(
+        np.asarray(square_resize_pil(Image.fromarray(x), size), dtype=np.uint8) for x in halves
+    )
 
 
 @register_dataset("paired")

@@ -19,6 +19,7 @@ from fastapi.responses import Response
 from PIL import Image, ImageOps, UnidentifiedImageError
 from starlette.concurrency import run_in_threadpool
 
+from gankit.data.images import to_rgb
 from gankit.errors import DataError
 from gankit.models.base import Input
 from gankit.web.generators import Generators, LoadedGenerator, Slots, invalid
@@ -144,14 +145,7 @@ def to_channels(im: Image.Image, channels: int) -> tuple[np.ndarray, list[str]]:
     notes = []
     if im.mode != mode:
         notes.append(f"converted {im.mode} to {'grayscale' if channels == 1 else 'RGB'}")
-        if im.mode.startswith("I"):  # 16-bit PNG: 0..65535
-            im = Image.fromarray(
-                (np.asarray(im, dtype=np.float64) / 257).round().clip(0, 255).astype(np.uint8)
-            )
-        if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
-            rgba = im.convert("RGBA")
-            im = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba)
-        im = im.convert(mode)
+        im = to_rgb(im).convert(mode)  # transparency over white, 16-bit scaled to 8 bits
     x = np.array(im, dtype=np.uint8)  # (H, W) or (H, W, 3), a copy Pillow no longer holds
     x = x[None, None] if x.ndim == 2 else x.transpose(2, 0, 1)[None]  # (1, C, H, W)
     return np.ascontiguousarray(x), notes
