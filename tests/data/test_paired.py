@@ -49,6 +49,15 @@ def test_edges2photos_holds_out_whole_photos():
         load_dataset(DataConfig(name="edges2photos", image_size=8), seed=0)
 
 
+def test_photos_are_the_clean_crops_with_the_same_split():
+    pairs = load_dataset(DataConfig(name="edges2photos", image_size=32), seed=0)
+    photos = load_dataset(DataConfig(name="photos", image_size=32, flip=True), seed=3)
+    assert torch.equal(photos.x, pairs.x) and torch.equal(photos.held, pairs.held)
+    assert photos.inputs == {} and photos.info.inputs == {} and photos.augment == (True, 0)
+    with pytest.raises(DataError, match="photos crops must be 16"):
+        load_dataset(DataConfig(name="photos", image_size=300), seed=0)
+
+
 def _img(path, value, mode="L", size=(12, 12)):
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.new(mode, size, value).save(path)

@@ -5,6 +5,8 @@
 * ``edges2photos``: random 64×64 crops (``data.image_size``) of the bundled colour photos,
   A = their Canny edges (σ 2 on the luminance of the whole photo) drawn as dark lines on white,
   as a user's pencil sketch is, B = the colour crop; held out by whole photo, not by crop.
+* ``photos``: the same colour crops alone (the clean images that restoration families degrade
+  on the fly); the same photos held out.
 
 Every application dataset built from the bundled digits uses one split (``digit_split``): the
 first 400 of each class (in the bundled order) train, the last 100 of each class are held out.
@@ -131,23 +133,34 @@ def photo_crops(
     return np.stack(edges), np.stack(colour)
 
 
-@register_dataset("edges2photos")
-def load_edges2photos(cfg: DataConfig, seed: int) -> ArrayDataset:
-    """(edges, photo) crops of the bundled colour photos; coffee and flower are held out."""
+def _photo_size(cfg: DataConfig, dataset: str) -> int:
     size = cfg.image_size or 64
     if not 16 <= size <= PHOTO_SHORT_SIDE:
         raise DataError(
-            f"data.image_size={size}: edges2photos crops must be 16..{PHOTO_SHORT_SIDE} px"
+            f"data.image_size={size}: {dataset} crops must be 16..{PHOTO_SHORT_SIDE} px"
         )
+    return size
+
+
+def _split_crops(size: int) -> tuple[np.ndarray, np.ndarray, torch.Tensor]:
+    """(edges, colour, held) for the training photos' crops followed by the held-out photos'."""
     rng = np.random.default_rng(CROP_SEED)
     parts = [
         photo_crops(TRAIN_PHOTOS, CROPS_PER_TRAIN_PHOTO, size, rng),
         photo_crops(HELD_PHOTOS, CROPS_PER_HELD_PHOTO, size, rng),
     ]
+    held = torch.zeros(sum(len(p[0]) for p in parts), dtype=torch.bool)
+    held[len(parts[0][0]) :] = True
     edges = np.concatenate([p[0] for p in parts])
     colour = np.concatenate([p[1] for p in parts])
-    held = torch.zeros(len(edges), dtype=torch.bool)
-    held[len(parts[0][0]) :] = True
+    return edges, colour, held
+
+
+@register_dataset("edges2photos")
+def load_edges2photos(cfg: DataConfig, seed: int) -> ArrayDataset:
+    """(edges, photo) crops of the bundled colour photos; coffee and flower are held out."""
+    size = _photo_size(cfg, "edges2photos")
+    edges, colour, held = _split_crops(size)
     info = DataInfo(
         name="edges2photos",
         kind="images",
@@ -161,6 +174,18 @@ def load_edges2photos(cfg: DataConfig, seed: int) -> ArrayDataset:
         inputs={"source": torch.from_numpy(edges)},
         held=held,
         augment=(cfg.flip, cfg.jitter),
+    )
+
+
+@register_dataset("photos")
+def load_photos(cfg: DataConfig, seed: int) -> ArrayDataset:
+    """Colour crops of the bundled photos (the crops of edges2photos); coffee and flower are
+    held out, by whole photo."""
+    size = _photo_size(cfg, "photos")
+    _, colour, held = _split_crops(size)
+    info = DataInfo(name="photos", kind="images", shape=(3, size, size))
+    return ArrayDataset(
+        x=torch.from_numpy(colour), y=None, info=info, held=held, augment=(cfg.flip, cfg.jitter)
     )
 
 
