@@ -57,6 +57,13 @@ class TrainConfig(BaseModel):
     early_stop: int | None = Field(
         None, ge=1, description="stop after this many evaluations without improvement"
     )
+    nan_retries: int = Field(
+        3,
+        ge=0,
+        le=20,
+        description="when a loss becomes NaN/inf, go back to the last good state with the "
+        "learning rates halved, at most this many times; then stop",
+    )
 
     @model_validator(mode="after")
     def _decay_within_run(self) -> TrainConfig:

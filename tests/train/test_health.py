@@ -1,4 +1,5 @@
-"""Training health: a non-finite loss stops the run with a clear message and a 'failed' status;
+"""Training health: a non-finite loss rolls back to the last good state with halved learning
+rates, and stops the run with a clear message and a 'failed' status when that keeps failing;
 D dominating and a collapsed generator are reported in the logs."""
 
 from __future__ import annotations
@@ -8,7 +9,10 @@ import json
 import pytest
 import torch
 
+from gankit.models.dcgan import DCGAN
 from gankit.presets import resolve
+from gankit.registry import MODELS
+from gankit.train import checkpoint as ckpt
 from gankit.train.health import HealthMonitor, TrainingDiverged, diversity_ratio
 from gankit.train.trainer import Trainer, write_config
 
@@ -19,8 +23,8 @@ TINY = {
 SMALL = {"model": {"g_channels": 8, "d_channels": 8, "clusters": 0}}
 
 
-def _trainer(run_dir=None) -> Trainer:
-    cfg = resolve(family="dcgan", flags=TINY, overrides=[SMALL])
+def _trainer(run_dir=None, family="dcgan", **train) -> Trainer:
+    cfg = resolve(family=family, flags=TINY, overrides=[SMALL, {"train": train}])
     if run_dir is not None:
         write_config(run_dir, cfg)
     return Trainer(cfg, run_dir=run_dir, progress=False)
@@ -31,10 +35,69 @@ def test_a_nan_loss_stops_the_run_and_says_failed(tmp_path):
     first = next(trainer.family.nets["D"].parameters())
     with torch.no_grad():
         first.fill_(float("nan"))  # a diverged D: every logit is NaN
-    with pytest.raises(TrainingDiverged, match=r"loss of phase 'D' is nan at step 0"):
+    # Rolling back cannot help (the state training started from is the diverged one): after
+    # train.nan_retries roll-backs the run stops.
+    with pytest.raises(TrainingDiverged, match=r"loss of phase 'D' is nan at step 0") as e:
         trainer.fit()
+    assert "after 3 roll-back(s)" in str(e.value) and trainer.rollbacks == 3
     status = json.loads((tmp_path / "status.json").read_text())
     assert status["state"] == "failed" and "training stopped" in status["error"]
+
+
+@pytest.fixture
+def nan_once():
+    """A DCGAN whose D loss is NaN the first time step 6 is reached (a transient blow-up)."""
+    name = "test-nan-once"
+
+    class NanOnce(DCGAN):
+        fired: list[int] = []
+
+        def step(self, phase, batch):
+            loss, logs = super().step(phase, batch)
+            if phase == "D" and self.at_step == 6 and not NanOnce.fired:
+                NanOnce.fired.append(6)
+                return loss * float("nan"), logs
+            return loss, logs
+
+    NanOnce.name = name
+    MODELS.register(name)(NanOnce)
+    yield NanOnce
+    MODELS.unregister(name)
+
+
+def test_a_transient_nan_rolls_back_with_halved_rates_and_finishes(tmp_path, nan_once):
+    trainer = _trainer(tmp_path, family=nan_once.name, steps=10, checkpoint_every=4)
+    trainer.family.at_step = 0
+    original = trainer.train_step
+
+    def counted():
+        trainer.family.at_step = trainer.step
+        return original()
+
+    trainer.train_step = counted
+    trainer.fit()
+    assert nan_once.fired == [6] and trainer.step == 10 and trainer.rollbacks == 1
+    assert trainer.lr_factor == 0.5
+    lrs = {g["lr"] for opt in trainer.optimizers.values() for g in opt.param_groups}
+    base = {b for bs in trainer.base_lrs.values() for b in bs}
+    assert lrs == {b * 0.5 for b in base}
+    records = [json.loads(x) for x in (tmp_path / "stats.jsonl").read_text().splitlines()]
+    said = [h for r in records for h in r.get("health", [])]
+    assert any(
+        "rolled back to step 4 with the learning rates halved (x0.5), 1 of 3" in h for h in said
+    )
+    assert json.loads((tmp_path / "status.json").read_text())["state"] == "finished"
+    # The halved rates are part of the training state: a resume keeps them.
+    _, state = ckpt.load_latest(tmp_path / "checkpoints")
+    assert state["step"] == 10 and state["lr_factor"] == 0.5 and state["rollbacks"] == 1
+
+
+def test_no_retries_stops_at_the_first_nan(tmp_path, nan_once):
+    trainer = _trainer(tmp_path, family=nan_once.name, steps=10, nan_retries=0)
+    trainer.family.at_step = 6
+    with pytest.raises(TrainingDiverged, match="loss of phase 'D' is nan") as e:
+        trainer.fit()
+    assert "roll-back" not in str(e.value) and trainer.step == 0
 
 
 def test_monitor_reports_d_dominating_once_after_patience_ticks():

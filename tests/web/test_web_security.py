@@ -184,19 +184,37 @@ def test_generation_concurrency_limited(client, live):
     assert client.post(GEN, json={"n": 1}).status_code == 200
 
 
-def test_generation_burst_gets_200_or_429(live):
-    statuses: list[int] = []
+def test_generation_burst_is_limited_and_frees_its_slots(live):
+    slots = live.app.state.generation_slots
 
-    def hit():
-        with live.client() as c:
-            statuses.append(c.post(GEN, json={"n": 256, "seed": 7}).status_code)
+    def burst() -> list[int]:
+        statuses: list[int] = []
 
-    threads = [threading.Thread(target=hit) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+        def hit():
+            with live.client() as c:
+                statuses.append(c.post(GEN, json={"n": 256, "seed": 7}).status_code)
+
+        threads = [threading.Thread(target=hit) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        return statuses
+
+    assert slots.acquire(blocking=False) and slots.acquire(blocking=False)
+    try:
+        assert burst() == [429] * 8  # every slot busy: all eight are turned away
+    finally:
+        slots.release()
+        slots.release()
+    statuses = burst()
     assert len(statuses) == 8 and set(statuses) <= {200, 429} and 200 in statuses
+    # Every slot a request took came back: two free, no more.
+    taken = [slots.acquire(blocking=False) for _ in range(3)]
+    for ok in taken:
+        if ok:
+            slots.release()
+    assert taken == [True, True, False]
 
 
 # -- traversal: files only by run id and integer step ---------------------------------------------

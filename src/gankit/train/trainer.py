@@ -8,6 +8,7 @@ optimizer step. Then update the generator EMA and run the ticks that are due.
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import logging
@@ -28,7 +29,7 @@ import gankit
 from gankit.config import RunConfig, validate
 from gankit.data import BatchSampler, load_dataset, split_holdout, to_uint8
 from gankit.data.base import ArrayDataset
-from gankit.errors import ConfigError
+from gankit.errors import CheckpointError, ConfigError
 from gankit.files import atomic_write_bytes as write_bytes
 from gankit.files import atomic_write_json as write_json
 from gankit.generator import export_generator
@@ -38,7 +39,7 @@ from gankit.runs import append_jsonl, write_status
 from gankit.train import checkpoint as ckpt
 from gankit.train import distributed as ddp
 from gankit.train.ema import EMA
-from gankit.train.health import HealthMonitor, check_finite, diversity_ratio
+from gankit.train.health import HealthMonitor, TrainingDiverged, check_finite, diversity_ratio
 from gankit.viz import (
     image_grid,
     plot_bounds,
@@ -167,6 +168,9 @@ class Trainer:
         self.best: dict[str, Any] = {}
         self.evals_since_best = 0
         self.health = HealthMonitor()
+        self.lr_factor = 1.0  # halved at each roll-back after a NaN/inf loss
+        self.rollbacks = 0
+        self._last_good: dict[str, Any] | None = None  # in-memory copy of the last saved state
         self._stop_signal: str | None = None
         self._tb = None
         torch.manual_seed(self.tc.seed + 1_000 * self.dist.rank + 1)
@@ -202,6 +206,8 @@ class Trainer:
             "family": self.family.extra_state(),
             "best": json.dumps(self.best),
             "evals_since_best": self.evals_since_best,
+            "lr_factor": self.lr_factor,
+            "rollbacks": self.rollbacks,
         }
 
     def prepare(self) -> None:
@@ -233,6 +239,8 @@ class Trainer:
         self.elapsed = float(state.get("elapsed", 0.0))
         self.best = json.loads(state.get("best", "{}"))
         self.evals_since_best = int(state.get("evals_since_best", 0))
+        self.lr_factor = float(state.get("lr_factor", 1.0))
+        self.rollbacks = int(state.get("rollbacks", 0))
         set_rng_state(state["rng"])
         if self.dist.active:  # each rank continues its own noise stream
             torch.manual_seed(self.tc.seed + 1_000 * self.dist.rank + 1 + self.step)
@@ -274,7 +282,7 @@ class Trainer:
         batch: dict[str, torch.Tensor] | None = None
         nets = self.family.nets
         # Always from the base rates: a checkpoint made inside a decay restores decayed ones.
-        scale = self.tc.lr_scale(self.step)
+        scale = self.tc.lr_scale(self.step) * self.lr_factor
         for name, opt in self.optimizers.items():
             for group, base in zip(opt.param_groups, self.base_lrs[name], strict=True):
                 group["lr"] = base * scale
@@ -317,10 +325,18 @@ class Trainer:
         tick_start, tick_step = time.perf_counter(), self.step
         bar = self._progress(total)
         self._write_status("running", total)
+        self._last_good = copy.deepcopy(self.state_dict())
         try:
             while self.step < total:
                 t0 = time.perf_counter()
-                for k, v in self.train_step().items():
+                try:
+                    logs = self.train_step()
+                except TrainingDiverged as e:
+                    self._roll_back(e, total)
+                    acc.clear()
+                    tick_start, tick_step = time.perf_counter(), self.step
+                    continue
+                for k, v in logs.items():
                     acc[k].append(v)
                 self.elapsed += time.perf_counter() - t0
                 if bar:
@@ -356,7 +372,11 @@ class Trainer:
         except KeyboardInterrupt:
             raise
         except BaseException as e:
-            self._write_status("failed", total, error=str(e).splitlines()[0] if str(e) else "")
+            error = str(e).splitlines()[0] if str(e) else type(e).__name__
+            try:
+                self._write_status("failed", total, error=error)
+            except OSError:  # a full disk: the error itself is what the user must see
+                pass
             raise
         finally:
             if bar:
@@ -365,6 +385,30 @@ class Trainer:
                 self._tb.flush()
             self._restore_signal_handlers()
         return last
+
+    def _roll_back(self, error: TrainingDiverged, total: int) -> None:
+        """A NaN/inf loss: return to the last saved state (or the state training started from)
+        with the learning rates halved, at most ``train.nan_retries`` times; then stop."""
+        retries = self.tc.nan_retries
+        if self.rollbacks >= retries or self.dist.active or self._last_good is None:
+            why = (
+                f" (after {self.rollbacks} roll-back(s) with halved learning rates)"
+                if self.rollbacks
+                else ""
+            )
+            raise TrainingDiverged(f"{error}{why}") from None
+        failed_at = self.step
+        factor, count = self.lr_factor * 0.5, self.rollbacks + 1
+        self.load_state_dict(copy.deepcopy(self._last_good))
+        self.lr_factor, self.rollbacks = factor, count
+        message = (
+            f"{str(error).split('; ')[0]}: rolled back to step {self.step} with the learning "
+            f"rates halved (x{factor:g}), {count} of {retries}"
+        )
+        log.warning(message)
+        if self.run_dir:
+            append_jsonl(self.run_dir / "stats.jsonl", {"step": failed_at, "health": [message]})
+            self._write_status("running", total, rollbacks=count)
 
     # -- ticks ----------------------------------------------------------------------------------
     def _log_tick(self, acc, seconds: float, steps: int, total: int) -> dict[str, Any]:
@@ -567,22 +611,33 @@ class Trainer:
     def save(self, best: bool = False) -> Path | None:
         """Checkpoint the complete training state and export the generator (rank 0 only)."""
         if not self.run_dir:
+            self._last_good = copy.deepcopy(self.state_dict())  # what a NaN rolls back to
             return None
         state = self.state_dict()
         folder = self.run_dir / "checkpoints"
-        if best:
-            ckpt.write_checkpoint_file(folder / "best.pt", state)
-            return folder / "best.pt"
-        path = ckpt.save_checkpoint(folder, self.step, state, keep=self.tc.keep_checkpoints)
-        G = self.ema.model if self.ema else self.family.G
-        export_generator(
-            self.run_dir / "generator",
-            self.cfg.family,
-            self.family.cfg.model_dump(mode="json"),
-            self.data.info,
-            G,
-            self.step,
-        )
+        target = folder / ("best.pt" if best else ckpt.checkpoint_name(self.step))
+        try:
+            if best:
+                ckpt.write_checkpoint_file(target, state)
+                return target
+            path = ckpt.save_checkpoint(folder, self.step, state, keep=self.tc.keep_checkpoints)
+            G = self.ema.model if self.ema else self.family.G
+            target = self.run_dir / "generator"
+            export_generator(
+                target,
+                self.cfg.family,
+                self.family.cfg.model_dump(mode="json"),
+                self.data.info,
+                G,
+                self.step,
+            )
+        except OSError as e:  # a full disk, a lost mount: the files already there stay good
+            good = ckpt.list_checkpoints(folder)
+            kept = f"; the last good checkpoint is {good[-1][1].name}" if good else ""
+            raise CheckpointError(
+                f"cannot write {target}: {e.strerror or e}{kept}; training stopped"
+            ) from None
+        self._last_good = copy.deepcopy(state)
         return path
 
     def _write_status(self, state: str, total: int, **extra: Any) -> None:
