@@ -32,6 +32,9 @@ class DataConfig(BaseModel):
     direction: Literal["AB", "BA"] = Field(
         "AB", description="paired data: AB = A -> B, BA = B -> A"
     )
+    on_error: Literal["stop", "skip"] = Field(
+        "stop", description="an unreadable image file: stop and name it, or skip it with a warning"
+    )
     flip: bool = Field(False, description="random horizontal flips (a pair flips together)")
     jitter: int = Field(
         0,

@@ -8,6 +8,12 @@ with Lanczos to ``data.image_size`` (default 64). Conversions:
 * 16-bit grayscale (``I;16*``, ``I``) is scaled from 0..65535 to 0..255; float (``F``) is clipped;
 * JPEG EXIF orientation is applied.
 
+An image Pillow would have to decode to more than ``Image.MAX_IMAGE_PIXELS`` (89 million) pixels
+is refused from its header, before any pixel is decoded (a decompression bomb). Each file is
+decoded and resized on its own into one preallocated array, so a folder of large originals never
+holds more than one of them in memory. ``data.on_error``: ``stop`` (default) names the first
+unreadable file and stops; ``skip`` leaves unreadable files out with a warning naming each.
+
 ``data.channels``: 3 = RGB, 1 = grayscale (Pillow's luma weights), None = 1 if every image is
 gray (R == G == B after decoding: L, LA, 16-bit and gray palettes), else 3.
 
@@ -26,6 +32,8 @@ Layouts:
 from __future__ import annotations
 
 import logging
+import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -50,13 +58,32 @@ _ALLOWED = ", ".join(IMAGE_EXTENSIONS)
 # Reading one image
 
 
+_READ_ERRORS = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    Image.DecompressionBombError,
+    Image.DecompressionBombWarning,
+)
+
+
+@contextmanager
+def _opened(path: Path):
+    """``Image.open`` with Pillow's decompression-bomb warning raised as an error: an image
+    larger than ``Image.MAX_IMAGE_PIXELS`` is refused from its header, before decoding."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        with Image.open(path) as img:
+            yield img
+
+
 def read_image(path: str | Path, size: int) -> np.ndarray:
     """One image file -> uint8 RGB ``(size, size, 3)``: converted, center-cropped, resized."""
     path = Path(path)
     try:
         if path.stat().st_size == 0:
             raise DataError(f"empty image file (0 bytes): {path}")
-        with Image.open(path) as img:
+        with _opened(path) as img:
             img.draft(img.mode, (size, size))  # JPEG: decode at 1/2, 1/4 or 1/8 if still >= size
             img.load()
             if img.getexif().get(0x0112, 1) != 1:  # EXIF orientation tag
@@ -65,7 +92,7 @@ def read_image(path: str | Path, size: int) -> np.ndarray:
         return np.asarray(square_resize_pil(rgb, size), dtype=np.uint8)  # (size, size, 3)
     except DataError:
         raise
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+    except _READ_ERRORS as e:
         # UnidentifiedImageError and truncated-file errors are OSErrors.
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise DataError(f"cannot read image {path}: {msg}") from None
@@ -76,12 +103,12 @@ def read_rgb(path: str | Path) -> np.ndarray:
     orientation applied); a file that is not a readable image is a one-line DataError."""
     path = Path(path)
     try:
-        with Image.open(path) as img:
+        with _opened(path) as img:
             img.load()
             if img.getexif().get(0x0112, 1) != 1:
                 img = ImageOps.exif_transpose(img)
             return np.asarray(to_rgb(img), dtype=np.uint8)
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+    except _READ_ERRORS as e:
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise DataError(f"cannot read image {path}: {msg}") from None
 
@@ -114,10 +141,33 @@ def to_rgb(img: Image.Image) -> Image.Image:
 
 def _read_all(paths: list[Path], size: int) -> np.ndarray:
     """Decode every file into one preallocated uint8 ``(N, size, size, 3)`` array."""
+    return read_images(paths, size)[0]
+
+
+def read_images(
+    paths: list[Path], size: int, on_error: str = "stop"
+) -> tuple[np.ndarray, list[int]]:
+    """Decode files one at a time into a preallocated uint8 ``(N, size, size, 3)`` array; with
+    ``on_error="skip"`` unreadable files are left out (a warning names each, then a count).
+    Returns the array and the indices into ``paths`` it holds."""
     out = np.empty((len(paths), size, size, 3), dtype=np.uint8)
+    kept: list[int] = []
     for i, p in enumerate(paths):
-        out[i] = read_image(p, size)
-    return out
+        try:
+            out[len(kept)] = read_image(p, size)
+        except DataError as e:
+            if on_error != "skip":
+                raise
+            log.warning("skipped: %s", e)
+            continue
+        kept.append(i)
+    if len(kept) < len(paths):
+        if not kept:
+            raise DataError(f"none of the {len(paths)} images could be read (data.on_error=skip)")
+        log.warning(
+            "skipped %d of %d images that could not be read", len(paths) - len(kept), len(paths)
+        )
+    return out[: len(kept)], kept
 
 
 def _is_gray(rgb: np.ndarray) -> bool:
@@ -206,7 +256,9 @@ def load_folder(cfg: DataConfig, seed: int) -> ArrayDataset:
         files, labels = [files[i] for i in keep], labels[keep]
     elif cfg.limit is not None:
         files = files[: cfg.limit]
-    rgb = _read_all(files, cfg.image_size or DEFAULT_SIZE)
+    rgb, kept = read_images(files, cfg.image_size or DEFAULT_SIZE, cfg.on_error)
+    if labels is not None:
+        labels = labels[kept]
     x = _to_tensor(rgb, _channels(cfg.channels, rgb))
     info = DataInfo(
         name="folder",
@@ -298,8 +350,13 @@ def load_paired(cfg: DataConfig, seed: int) -> ArrayDataset:
         pairs = _matched_pairs(*_ab_dirs(cfg, "paired")) if has_ab else None
     if pairs is not None:
         pairs = pairs[: cfg.limit]
-        rgb_a = _read_all([a for a, _ in pairs], size)
-        rgb_b = _read_all([b for _, b in pairs], size)
+        rgb_a, kept_a = read_images([a for a, _ in pairs], size, cfg.on_error)
+        rgb_b, kept_b = read_images([b for _, b in pairs], size, cfg.on_error)
+        # A pair with an unreadable side is left out.
+        row_a = {i: r for r, i in enumerate(kept_a)}
+        row_b = {i: r for r, i in enumerate(kept_b)}
+        both = [i for i in kept_a if i in row_b]
+        rgb_a, rgb_b = rgb_a[[row_a[i] for i in both]], rgb_b[[row_b[i] for i in both]]
     else:
         files = _images_or_error(root)[: cfg.limit]
         rgb_a = np.empty((len(files), size, size, 3), dtype=np.uint8)
