@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -174,3 +178,93 @@ def test_unpaired(tmp_path):
     reg = load_dataset(cfg, seed=0)
     assert torch.equal(reg.x, ds_a.x)
     assert len(load_unpaired(cfg.model_copy(update={"limit": 1}))[0]) == 1
+
+
+def test_on_error_skip_leaves_unreadable_files_out(tmp_path, caplog):
+    for name, value in [("cat", 10), ("dog", 20)]:
+        for i in range(3):
+            _save(tmp_path / name / f"{i}.png", _gray(value + i))
+    bad = tmp_path / "cat" / "1.png"
+    bad.write_bytes(b"not an image")
+    with pytest.raises(DataError, match="cannot read image") as err:
+        _folder(tmp_path, image_size=4)  # the default stops at the first unreadable file
+    assert str(bad) in str(err.value)
+    with caplog.at_level("WARNING", logger="gankit"):
+        ds = _folder(tmp_path, image_size=4, on_error="skip")
+    assert ds.x[:, 0, 0, 0].tolist() == [10, 12, 20, 21, 22]
+    assert ds.y.tolist() == [0, 0, 1, 1, 1]  # labels stay with their images
+    said = caplog.text
+    assert str(bad) in said and "skipped 1 of 6 images" in said
+    for f in tmp_path.rglob("*.png"):
+        f.write_bytes(b"nothing readable")
+    with pytest.raises(DataError, match="none of the 6 images could be read"):
+        _folder(tmp_path, image_size=4, on_error="skip")
+
+
+def test_on_error_skip_drops_a_pair_with_an_unreadable_side(tmp_path):
+    for side in "AB":
+        for i in range(3):
+            _save(tmp_path / side / f"{i}.png", _gray(10 * i + (side == "B")))
+    (tmp_path / "B" / "1.png").write_bytes(b"broken")
+    ds = load_dataset(
+        DataConfig(name="paired", path=str(tmp_path), image_size=4, on_error="skip"), seed=0
+    )
+    assert ds.inputs["source"][:, 0, 0, 0].tolist() == [0, 20]
+    assert ds.x[:, 0, 0, 0].tolist() == [1, 21]
+
+
+def _png_header_only(path, width, height):
+    """A PNG that declares ``width`` x ``height`` gray pixels but carries almost no data."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * 64)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+    )
+    return path
+
+
+@pytest.mark.parametrize("side", [10_000, 40_000])  # 100 M pixels (Pillow warns), 1.6 G (errors)
+def test_decompression_bomb_refused_before_decoding(tmp_path, side):
+    from gankit.data.images import read_rgb
+
+    bomb = _png_header_only(tmp_path / "bomb.png", side, side)
+    with pytest.raises(DataError, match="decompression bomb") as err:
+        _folder(tmp_path, image_size=8)
+    assert str(bomb) in str(err.value) and "\n" not in str(err.value)
+    with pytest.raises(DataError, match="decompression bomb"):
+        read_rgb(bomb)
+
+
+_MEASURE = """
+import resource, sys
+from gankit.data import DataConfig, load_dataset
+load_dataset(DataConfig(name="folder", path=sys.argv[1], image_size=16), seed=0)  # warm up
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+ds = load_dataset(DataConfig(name="folder", path=sys.argv[2], image_size=16), seed=0)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(len(ds), (after - before) // 1024)
+"""
+
+
+def test_a_folder_of_large_originals_is_decoded_one_at_a_time(tmp_path):
+    small, big = tmp_path / "small", tmp_path / "big"
+    _save(small / "0.png", Image.new("RGB", (32, 32), (1, 2, 3)))
+    first = _save(big / "00.png", Image.new("RGB", (1500, 1500), (9, 8, 7)), compress_level=1)
+    for i in range(1, 16):  # 16 x 1500 x 1500 RGB = 108 MB if all were held decoded at once
+        (big / f"{i:02d}.png").write_bytes(first.read_bytes())
+    out = subprocess.run(
+        [sys.executable, "-c", _MEASURE, str(small), str(big)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    ).stdout.split()
+    n, grew_mb = int(out[0]), int(out[1])
+    assert n == 16 and grew_mb < 60, f"peak memory grew by {grew_mb} MB"
