@@ -1,14 +1,20 @@
-"""Real `torchrun` with two CPU processes (gloo): replicas stay identical, data is sharded."""
+"""Real `torchrun` with two CPU processes (gloo): replicas stay identical, data is sharded; a
+killed worker stops the other with one line, and Ctrl-C stops both at one checkpointed step."""
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
-from tests.conftest import TINY_DCGAN
+import pytest
+from tests.conftest import TINY_DCGAN, gankit
+
+from gankit.train import checkpoint as ckpt
 
 
 def _torchrun(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -38,3 +44,84 @@ def test_torchrun_gankit_train_writes_one_run(tmp_path):
     assert len(runs) == 1  # rank 0 alone writes files
     stats = [json.loads(l) for l in (runs[0] / "stats.jsonl").read_text().splitlines()]
     assert stats[-1]["step"] == 6 and stats[-1]["images_seen"] == 6 * 16 * 2
+
+
+# -- faults: a worker killed, Ctrl-C ----------------------------------------------------------
+_LONG_RUN = [*TINY_DCGAN, "--steps", "100000", "-q", "--set", "train.checkpoint_every=5"]
+
+
+def _start_torchrun(tmp_path: Path) -> subprocess.Popen:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "GANKIT_RUNS_DIR": str(tmp_path / "runs")}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
+    return subprocess.Popen(
+        [*cmd, "-m", "gankit", "train", *_LONG_RUN],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal's foreground job is
+    )
+
+
+def _workers(proc: subprocess.Popen) -> dict[int, int]:
+    """rank -> pid of torchrun's worker processes (Linux /proc)."""
+    out = {}
+    for children in Path(f"/proc/{proc.pid}/task").glob("*/children"):
+        for pid in children.read_text().split():
+            env = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            rank = next((e[5:] for e in env if e.startswith(b"RANK=")), None)
+            if rank is not None:
+                out[int(rank)] = int(pid)
+    return out
+
+
+def _wait_for_checkpoint(tmp_path: Path, proc: subprocess.Popen) -> Path:
+    while proc.poll() is None:
+        found = sorted((tmp_path / "runs").glob("*/checkpoints/step_*.pt"))
+        if found:
+            return found[0].parent.parent
+        time.sleep(0.1)
+    raise AssertionError(f"torchrun ended before a checkpoint: {proc.communicate()[1][-3000:]}")
+
+
+def _alive(pid: int) -> bool:
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().split(") ")[-1][0] != "Z"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="finds torchrun's workers through /proc")
+def test_a_killed_worker_stops_the_other_and_resume_continues(tmp_path):
+    proc = _start_torchrun(tmp_path)
+    run_dir = _wait_for_checkpoint(tmp_path, proc)
+    workers = _workers(proc)
+    assert sorted(workers) == [0, 1]
+    os.kill(workers[1], signal.SIGKILL)
+    _, err = proc.communicate(timeout=120)  # the survivor must not hang on its peer
+    assert proc.returncode != 0 and not any(_alive(p) for p in workers.values())
+    said = [l for l in err.splitlines() if "another process of this run stopped" in l]
+    assert said and "gankit resume" in said[0], err[-3000:]
+    assert "[rank0]: Traceback" not in err  # one line from the survivor, not gloo's traceback
+    status = json.loads((run_dir / "status.json").read_text())
+    assert status["state"] == "failed" and "another process" in status["error"]
+    last_good = ckpt.list_checkpoints(run_dir / "checkpoints")[-1][0]
+    res = gankit("resume", str(run_dir), "--steps", str(last_good + 3), "-q", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert json.loads((run_dir / "status.json").read_text())["state"] == "finished"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="finds torchrun's workers through /proc")
+def test_ctrl_c_under_torchrun_stops_both_at_one_checkpointed_step(tmp_path):
+    proc = _start_torchrun(tmp_path)
+    run_dir = _wait_for_checkpoint(tmp_path, proc)
+    workers = _workers(proc)
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
+    out, err = proc.communicate(timeout=120)
+    assert not any(_alive(p) for p in workers.values())
+    status = json.loads((run_dir / "status.json").read_text())
+    assert status["state"] == "interrupted", err
+    assert ckpt.list_checkpoints(run_dir / "checkpoints")[-1][0] == status["step"]
+    assert f"stopped at step {status['step']}; checkpoint saved" in out
+    assert "[rank0]: Traceback" not in err and "[rank1]: Traceback" not in err
+    res = gankit("resume", str(run_dir), "--steps", str(status["step"] + 3), "-q", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr

@@ -10,11 +10,20 @@ The arithmetic is DDP's: every rank applies the mean gradient, so replicas stay 
 from __future__ import annotations
 
 import os
+import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
 import torch.distributed as dist
+
+from gankit.errors import GankitError
+
+
+class PeerLost(GankitError):
+    """Another process of this distributed run stopped (killed, crashed, out of memory)."""
 
 
 @dataclass(frozen=True)
@@ -42,11 +51,30 @@ def init(device_type: str) -> Dist:
     return Dist(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
 
 
+@contextmanager
+def peers(d: Dist) -> Iterator[None]:
+    """Turn a failed collective (a peer process died, so its connection closed) into one line
+    that says what happened and how to go on, instead of gloo's traceback."""
+    try:
+        yield
+    except RuntimeError as e:
+        if not d.active:
+            raise
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        first = re.sub(r"^\[[^\]]*\.(cc|cpp|h):\d+\]\s*", "", first).split(". ")[0]
+        raise PeerLost(
+            f"rank {d.rank}: another process of this run stopped ({first}); stopping too. "
+            "Continue from the last good checkpoint with `gankit resume RUN` "
+            "(alone or under torchrun)"
+        ) from None
+
+
 def shutdown(d: Dist) -> None:
     """Wait for every rank, then leave the process group. Without it a rank that finishes first
     exits with its connections open, and gloo on a rank still at work can abort the process."""
     if d.active and dist.is_initialized():
-        dist.barrier()
+        with peers(d):
+            dist.barrier()
         dist.destroy_process_group()
 
 
@@ -67,7 +95,8 @@ def average_gradients(params: list[torch.nn.Parameter], d: Dist) -> None:
     if not grads:
         return
     flat = torch.cat([g.flatten() for g in grads])
-    dist.all_reduce(flat)
+    with peers(d):
+        dist.all_reduce(flat)
     flat /= d.world
     offset = 0
     for g in grads:
@@ -79,8 +108,17 @@ def broadcast_module(module: torch.nn.Module, d: Dist) -> None:
     """Start every rank from rank 0's parameters and buffers."""
     if not d.active:
         return
-    for t in list(module.parameters()) + list(module.buffers()):
-        dist.broadcast(t.data, src=0)
+    with peers(d):
+        for t in list(module.parameters()) + list(module.buffers()):
+            dist.broadcast(t.data, src=0)
+
+
+def any_rank(flag: bool, d: Dist) -> bool:
+    """True on every rank if ``flag`` is True on any (one tiny all_reduce)."""
+    t = torch.tensor([int(flag)], dtype=torch.int32)
+    with peers(d):
+        dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return bool(t.item())
 
 
 def all_mean(values: dict[str, float], d: Dist) -> dict[str, float]:
@@ -89,5 +127,6 @@ def all_mean(values: dict[str, float], d: Dist) -> dict[str, float]:
         return values
     keys = sorted(values)
     t = torch.tensor([values[k] for k in keys], dtype=torch.float64)
-    dist.all_reduce(t)
+    with peers(d):
+        dist.all_reduce(t)
     return {k: (t[i] / d.world).item() for i, k in enumerate(keys)}

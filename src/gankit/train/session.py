@@ -87,6 +87,9 @@ def train_run(
         last = trainer.fit()
     except KeyboardInterrupt:
         emit("interrupted", run_dir=run_dir, step=trainer.step)
+        if trainer.dist.active:  # every rank stopped at the same step: leave together
+            ddp.shutdown(trainer.dist)
+            ddp.exit_process(130)
         raise
     wall = time.perf_counter() - t0
     ddp.shutdown(trainer.dist)  # every rank: all done before any process exits

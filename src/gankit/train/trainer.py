@@ -361,7 +361,8 @@ class Trainer:
                         break
                 if self.step % self.tc.checkpoint_every == 0 or self.step == total:
                     self.save()
-                if self._stop_signal:
+                if self._stop_requested():
+                    self._stop_signal = self._stop_signal or "SIGINT"
                     self.save()
                     self._write_status("interrupted", total)
                     if bar:
@@ -385,6 +386,13 @@ class Trainer:
                 self._tb.flush()
             self._restore_signal_handlers()
         return last
+
+    def _stop_requested(self) -> bool:
+        """Ctrl-C or SIGTERM on this process, or, under torchrun, on any: the ranks agree after
+        every step, so all stop at the same step and rank 0 checkpoints it."""
+        if not self.dist.active:
+            return bool(self._stop_signal)
+        return ddp.any_rank(bool(self._stop_signal), self.dist)
 
     def _roll_back(self, error: TrainingDiverged, total: int) -> None:
         """A NaN/inf loss: return to the last saved state (or the state training started from)
@@ -655,9 +663,14 @@ class Trainer:
             return
 
         def handler(signum, frame):
-            if self._stop_signal:  # second Ctrl-C: stop now
+            name = signal.Signals(signum).name
+            # Under torchrun a Ctrl-C reaches each worker twice (from the terminal, then
+            # forwarded by torchrun): one stop. Alone, a second Ctrl-C stops now.
+            if self._stop_signal == name and not self.dist.active:
                 raise KeyboardInterrupt
-            self._stop_signal = signal.Signals(signum).name
+            if self._stop_signal:
+                return
+            self._stop_signal = name
             log.warning(
                 "%s received: saving a checkpoint at the end of this step", self._stop_signal
             )
