@@ -14,7 +14,8 @@ Pillow's bicubic, by SRResNet and by SRGAN, and compared with the original:
 
     python bench/quality/srgan.py --preset srgan-mnist --threads 1 --grid digits.png
     python bench/quality/srgan.py --preset srgan-photos --threads 1 --grid photos.png
-    python bench/quality/srgan.py --preset srgan-photos --variant-set model.content=none
+    python bench/quality/srgan.py --preset srgan-photos --set model.content=none \\
+        --from-checkpoint RUN/checkpoints/step_000001500.pt       # the content-loss ablation
 """
 
 from __future__ import annotations
@@ -77,10 +78,22 @@ def main() -> None:
         "--grid", type=Path, default=None, help="PNG: LR | bicubic | SRResNet | SRGAN | HR"
     )
     p.add_argument("--label", default="", help="name of this run in the table")
+    p.add_argument(
+        "--from-checkpoint",
+        type=Path,
+        default=None,
+        help="start from this checkpoint (e.g. the step-1500 one of a preset run: its SRResNet), "
+        "so a variant of the adversarial phase shares the warm-up instead of repeating it",
+    )
     args = p.parse_args()
     sets = list(args.set) + ([f"train.steps={args.steps}"] if args.steps else [])
     dataset = digits_with_split if "mnist" in args.preset else None
     trainer = make_trainer(args.preset, sets, args.threads, args.seed, args.run_dir, dataset)
+    if args.from_checkpoint:
+        from gankit.train.checkpoint import load_checkpoint
+
+        trainer.load_state_dict(load_checkpoint(args.from_checkpoint))
+        print(f"from {args.from_checkpoint} at step {trainer.step}", flush=True)
     cfg = trainer.family.cfg
     scale, warm = cfg.scale, cfg.warmup_steps
     held = trainer.heldout
