@@ -9,6 +9,8 @@ Pillow's bicubic, by SRResNet and by SRGAN, and compared with the original:
   standard protocol), PSNR on all channels, SSIM;
 * sharpness (mean gradient magnitude, outputs over originals) and the high-frequency ratio
   (spectral power above the low-resolution Nyquist frequency, outputs over originals);
+* the checkerboard measure: the spread of the mean error over the ``scale``×``scale`` sub-pixel
+  phases (``periodic_error``, grey levels; 0 = no pattern tied to the upsampling grid);
 * for digits (``srgan-mnist``; the held-out split is the last 100 digits of each class, kept out
   of training here): the project's classifier's accuracy against the digit's label.
 
@@ -54,6 +56,17 @@ def upscale_heldout(trainer, lr: np.ndarray) -> np.ndarray:
     return to_uint8(trainer.generate({"source": x})).numpy()
 
 
+def periodic_error(out: np.ndarray, hr: np.ndarray, scale: int) -> float:
+    """The checkerboard measure: the mean error (output - original, grey levels) at each of the
+    scale x scale sub-pixel phases, over all images and positions; its spread over the phases.
+    An artefact tied to the upsampling grid (sub-pixel layers whose kernels drift apart) keeps
+    its sign at a given phase and shows here; image content averages out."""
+    e = out.astype(np.float64) - hr.astype(np.float64)
+    n, c, h, w = e.shape
+    phases = e[:, :, : h - h % scale, : w - w % scale].reshape(n, c, h // scale, scale, -1, scale)
+    return float(phases.mean(axis=(0, 1, 2, 4)).std())
+
+
 def score(name, out, hr, labels, scale) -> dict:
     res = {r.name: r.value for r in translation_results(out, hr, labels, "heldout")}
     row = {
@@ -63,6 +76,7 @@ def score(name, out, hr, labels, scale) -> dict:
         "ssim": round(res["ssim"], 4),
         "sharpness_ratio": round(res["sharpness_ratio"], 3),
         "hf_ratio": round(high_frequency_ratio(out, hr, 1 / (2 * scale)), 3),
+        "periodic_error": round(periodic_error(out, hr, scale), 3),
     }
     if "accuracy" in res:
         row["accuracy"] = round(res["accuracy"], 4)
