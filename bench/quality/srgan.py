@@ -99,6 +99,13 @@ def main() -> None:
         help="start from this checkpoint (e.g. the step-1500 one of a preset run: its SRResNet), "
         "so a variant of the adversarial phase shares the warm-up instead of repeating it",
     )
+    p.add_argument(
+        "--rescore",
+        type=Path,
+        default=None,
+        help="train nothing: score a finished bench run's checkpoints (RUN/checkpoints) at the "
+        "end of the warm-up and at the end, e.g. after a new measure was added",
+    )
     args = p.parse_args()
     sets = list(args.set) + ([f"train.steps={args.steps}"] if args.steps else [])
     dataset = digits_with_split if "mnist" in args.preset else None
@@ -122,11 +129,20 @@ def main() -> None:
     )
     for name, until in stages:
         c0 = time.process_time()
-        trainer.fit(until)
+        if args.rescore:
+            from gankit.train.checkpoint import checkpoint_name, load_checkpoint
+
+            trainer.load_state_dict(
+                load_checkpoint(args.rescore / "checkpoints" / checkpoint_name(until))
+            )
+        else:
+            trainer.fit(until)
         cpu += time.process_time() - c0
         columns[name] = upscale_heldout(trainer, lr)
         row = score(name, columns[name], hr, labels, scale)
-        row.update(steps=trainer.step, train_cpu_s=round(cpu, 1), load=load())
+        row.update(steps=trainer.step, load=load())
+        if not args.rescore:
+            row["train_cpu_s"] = round(cpu, 1)
         rows.append(row)
         print(json.dumps(row), flush=True)
     rows.append(score("original", hr, hr, labels, scale))
