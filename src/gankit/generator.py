@@ -144,8 +144,9 @@ class Generator:
         """Outputs for input images, uint8 (N, C, H, W) in, uint8 (N, C', H', W') out.
 
         ``images`` goes to the generator's (first) image input; images of another size are
-        resized to the size it was trained on (``fit_input`` says how). ``other`` gives any
-        further declared inputs by name.
+        resized to the size it was trained on (``fit_input`` says how), except by a fully
+        convolutional family's generator (super-resolution), which takes any size.
+        ``other`` gives any further declared inputs by name.
         """
         specs = self.image_inputs()
         if not specs:
@@ -153,7 +154,7 @@ class Generator:
                 f"this {self.family} generator takes no image (it draws from noise): "
                 "use sample(n) (CLI: gankit sample)"
             )
-        x, _ = fit_input(images, specs[0])
+        x, _ = fit_input(images, specs[0], any_size=self.family_cls.fully_convolutional)
         outs = []
         for i in range(0, len(x), batch_size):
             part = {specs[0].name: x[i : i + batch_size].float().div(127.5).sub(1.0)}
@@ -162,10 +163,13 @@ class Generator:
         return torch.cat(outs) if outs else torch.zeros(0, *self.info.shape, dtype=torch.uint8)
 
 
-def fit_input(images: torch.Tensor | np.ndarray, spec: Input) -> tuple[torch.Tensor, str | None]:
+def fit_input(
+    images: torch.Tensor | np.ndarray, spec: Input, any_size: bool = False
+) -> tuple[torch.Tensor, str | None]:
     """uint8 images (N, C, H, W) made to fit an image input: the same channel count is required
-    (one clear error otherwise), another size is resized with antialiasing. Returns the images and
-    a note saying what was resized (None when nothing was)."""
+    (one clear error otherwise), another size is resized with antialiasing (unless ``any_size``:
+    a fully convolutional generator). Returns the images and a note saying what was resized (None
+    when nothing was)."""
     x = torch.as_tensor(np.asarray(images)) if not isinstance(images, torch.Tensor) else images
     if x.ndim == 3:
         x = x.unsqueeze(0)
@@ -177,7 +181,7 @@ def fit_input(images: torch.Tensor | np.ndarray, spec: Input) -> tuple[torch.Ten
             f"input images have {x.shape[1]} channel(s); this generator's {spec.name!r} takes {c} "
             f"({'grayscale' if c == 1 else 'RGB'})"
         )
-    if tuple(x.shape[2:]) == (h, w):
+    if tuple(x.shape[2:]) == (h, w) or any_size:
         return x, None
     note = (
         f"resized {x.shape[3]}x{x.shape[2]} input to {w}x{h}, the size the generator was trained on"

@@ -240,6 +240,45 @@ PRESETS["pix2pix-pairs"] = {
     "train": {"steps": 4000, "batch_size": 16, "sample_every": 250, "grid_size": 24},
 }
 
+# Super-resolution ×4 (docs/models/srgan.md): an SRResNet of 6 residual blocks at 32 channels that
+# predicts the difference to bicubic, L1 pixel loss, Adam 5e-4 / β1 0.9. The `srgan-*` presets
+# run the `srresnet-*` preset's steps as their pixel-loss warm-up (the same generator, bit for
+# bit), then fine-tune against a PatchGAN with D-feature matching as the content loss.
+_SR_MODEL = {
+    "scale": 4,
+    "g_channels": 32,
+    "blocks": 6,
+    "d_channels": 32,
+    "lr": {"G": 5e-4, "D": 2e-4},
+    "betas": [0.9, 0.999],
+}
+PRESETS["srresnet-photos"] = {
+    "family": "srgan",
+    "data": {"name": "photos", "image_size": 64, "flip": True},
+    "model": {**_SR_MODEL, "receptive_field": 34, "gan_weight": 0.0},
+    "train": {"steps": 1500, "batch_size": 16, "sample_every": 250, "grid_size": 24},
+}
+PRESETS["srgan-photos"] = deep_update(
+    PRESETS["srresnet-photos"],
+    {"model": {"gan_weight": 1e-2, "warmup_steps": 1500}, "train": {"steps": 2500}},
+)
+PRESETS["srresnet-textures"] = deep_update(
+    PRESETS["srresnet-photos"], {"data": {"name": "textures"}}
+)
+PRESETS["srgan-textures"] = deep_update(PRESETS["srgan-photos"], {"data": {"name": "textures"}})
+PRESETS["srgan-images"] = deep_update(PRESETS["srgan-photos"], {"data": {"name": "folder"}})
+# Digits 7×7 -> 28×28: D sees the whole digit (34 px), batch 64.
+PRESETS["srresnet-mnist"] = {
+    "family": "srgan",
+    "data": {"name": "mnist5k"},
+    "model": {**_SR_MODEL, "receptive_field": 34, "gan_weight": 0.0},
+    "train": {"steps": 1500, "batch_size": 64, "sample_every": 250, "grid_size": 30},
+}
+PRESETS["srgan-mnist"] = deep_update(
+    PRESETS["srresnet-mnist"],
+    {"model": {"gan_weight": 1e-2, "warmup_steps": 1500}, "train": {"steps": 2500}},
+)
+
 # What `gankit train FAMILY [--data D]` starts from when no preset or config file is named:
 # the family's preset for 2-D toy data when D is a toy, else its image preset.
 FAMILY_DEFAULT_PRESET = {
@@ -250,12 +289,16 @@ FAMILY_DEFAULT_PRESET = {
     "autoencoder": "autoencoder-mnist",
     "vae": "vae-mnist",
     "pix2pix": "pix2pix-edges2digits",
+    "srgan": "srgan-photos",
 }
 # A family's preset for one of its other bundled datasets, or for a user's folder.
 DATA_DEFAULT_PRESET = {
     ("pix2pix", "edges2photos"): "pix2pix-edges2photos",
     ("pix2pix", "folder"): "pix2pix-pairs",
     ("pix2pix", "paired"): "pix2pix-pairs",
+    ("srgan", "textures"): "srgan-textures",
+    ("srgan", "mnist5k"): "srgan-mnist",
+    ("srgan", "folder"): "srgan-images",
 }
 # For 2-D toy data: `gankit train --data ring|grid` takes the preset that reaches the toy bars
 # (MGAN on the ring, self-conditioning on the grid); `gankit train mlp-gan --data grid` the plain

@@ -135,13 +135,22 @@ def translate(
     spec = specs[0]
     images, names = read_inputs(input, spec.shape[0])
     fitted, notes = [], set()
+    any_size = G.family_cls.fully_convolutional  # super-resolution: every size as it is
     for x in images if isinstance(images, list) else [images]:
-        y, note = fit_input(torch.from_numpy(np.ascontiguousarray(x)), spec)
+        y, note = fit_input(torch.from_numpy(np.ascontiguousarray(x)), spec, any_size=any_size)
         fitted.append(y)
         if note:
             notes.add(note)
-    x = torch.cat(fitted)
-    outputs = G.translate(x).numpy()
+    if any_size and len({tuple(y.shape[1:]) for y in fitted}) > 1:
+        if out.suffix.lower() == ".npz" or grid is not None:
+            raise ConfigError(
+                "the inputs differ in size, so their outputs cannot share one .npz or --grid; "
+                "give a folder for --out (or use gankit upscale)"
+            )
+        outputs = [G.translate(y)[0].numpy() for y in fitted]  # sizes differ: one at a time
+    else:
+        x = torch.cat(fitted)
+        outputs = G.translate(x).numpy()
     files = output_files(out, names, outputs)
     if grid is not None:
         files[grid] = png_bytes(translation_grid([x, outputs]))

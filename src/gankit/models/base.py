@@ -77,6 +77,7 @@ class Family:
     generator: ClassVar[str] = "G"  # the network that is averaged (EMA), sampled and exported
     conditional: ClassVar[bool] = False  # True: G takes a class label
     folder_dataset: ClassVar[str] = "folder"  # the loader that reads `--data ./my_folder`
+    fully_convolutional: ClassVar[bool] = False  # True: G takes input images of any size
 
     def __init__(self, cfg: ModelConfig, info: DataInfo) -> None:
         self.cfg, self.info = cfg, info

@@ -118,7 +118,12 @@ def evaluate_translation(G, pairs: ArrayDataset, n: int = 5000, seed: int = 0) -
 
     pairs = _subset(pairs, n, seed)
     spec = G.image_inputs()[0]
-    outputs = G.translate(pairs.inputs[spec.name]).numpy()
+    if spec.name in pairs.inputs:
+        inputs = pairs.inputs[spec.name]
+    else:  # an input the family makes from the clean image (super-resolution's degradation)
+        bank, _ = G.family_cls.sample_bank(G.cfg, G.info, len(pairs), pairs)
+        inputs = to_uint8(bank[spec.name])
+    outputs = G.translate(inputs).numpy()
     labels = None if pairs.y is None else pairs.y.numpy()
     reference = f"{pairs.info.name}:heldout n={len(pairs)}"
     return translation_results(outputs, pairs.x.numpy(), labels, reference, seed)
