@@ -26,7 +26,7 @@ import torch
 
 import gankit
 from gankit.config import RunConfig, validate
-from gankit.data import BatchSampler, load_dataset, split_holdout, to_uint8
+from gankit.data import load_dataset, split_holdout, to_uint8
 from gankit.data.base import ArrayDataset
 from gankit.errors import ConfigError
 from gankit.files import atomic_write_bytes as write_bytes
@@ -157,8 +157,8 @@ class Trainer:
         }
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.tc.precision == "fp16")
         self.ema = EMA(self.family.G, self.tc.ema, self.tc.ema_start) if self.tc.ema else None
-        self.sampler = BatchSampler(
-            len(self.data), self.tc.batch_size, self.tc.seed, self.dist.rank, self.dist.world
+        self.sampler = self.data.sampler(
+            self.tc.batch_size, self.tc.seed, self.dist.rank, self.dist.world
         )
         self.noise_bank = self._make_noise_bank()
         self.step = 0
@@ -471,7 +471,7 @@ class Trainer:
     @torch.no_grad()
     def generate(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
         """Run the sampling generator (EMA when enabled) in eval mode on ``inputs``."""
-        G = self.ema.model if self.ema else self.family.G
+        G = self._sampling_G()
         was_training = G.training
         G.eval()
         try:
@@ -483,6 +483,9 @@ class Trainer:
             return torch.cat(out)
         finally:
             G.train(was_training)
+
+    def _sampling_G(self) -> torch.nn.Module:
+        return self.ema.model if self.ema else self.family.G
 
     def write_samples(self) -> None:
         """A PNG grid (or toy scatter + JSON) from the fixed noise bank, named by step."""
@@ -496,8 +499,10 @@ class Trainer:
             if self.bank_target is not None:  # inputs | outputs | targets, one triplet a cell
                 self._write_bank(folder)
                 shown = [self.noise_bank[s.name] for s in self._image_inputs()]
-                columns = [to_uint8(t) for t in (*shown, fake, self.bank_target)]
-                grid = translation_grid(columns)
+                columns = self.family.sample_columns(
+                    self.noise_bank, self.bank_target, self._sampling_G()
+                ) or (*shown, fake, self.bank_target)
+                grid = translation_grid([to_uint8(t) for t in columns])
             else:
                 nrow = self.data.info.num_classes if self.family.conditional else None
                 grid = image_grid(to_uint8(fake), nrow=nrow)
@@ -574,15 +579,10 @@ class Trainer:
             ckpt.write_checkpoint_file(folder / "best.pt", state)
             return folder / "best.pt"
         path = ckpt.save_checkpoint(folder, self.step, state, keep=self.tc.keep_checkpoints)
-        G = self.ema.model if self.ema else self.family.G
-        export_generator(
-            self.run_dir / "generator",
-            self.cfg.family,
-            self.family.cfg.model_dump(mode="json"),
-            self.data.info,
-            G,
-            self.step,
-        )
+        model_cfg = self.family.cfg.model_dump(mode="json")
+        exports = {"generator": (self._sampling_G(), self.data.info), **self.family.exports()}
+        for name, (G, info) in exports.items():
+            export_generator(self.run_dir / name, self.cfg.family, model_cfg, info, G, self.step)
         return path
 
     def _write_status(self, state: str, total: int, **extra: Any) -> None:
