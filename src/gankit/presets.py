@@ -262,8 +262,8 @@ PRESETS["cyclegan-photo2cartoon"] = {
     "data": {"name": "photo2cartoon", "image_size": 64, "flip": True},
     "model": {"g_channels": 16, "n_blocks": 4, "d_channels": 32, "receptive_field": 34},
     "train": {
-        "steps": 2000,
-        "batch_size": 8,
+        "steps": 1000,
+        "batch_size": 4,
         "lr_decay_start": 0.5,
         "sample_every": 250,
         "checkpoint_every": 500,

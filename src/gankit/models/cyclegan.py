@@ -32,7 +32,12 @@ from gankit.data.unpaired import check_two_domains
 from gankit.errors import ConfigError
 from gankit.models.base import Family, Input, Phase
 from gankit.models.blocks import LossName, d_step, g_step
-from gankit.models.patchgan import PatchGANConfig, build_patch_discriminator, init_normal, norm_layer
+from gankit.models.patchgan import (
+    PatchGANConfig,
+    build_patch_discriminator,
+    init_normal,
+    norm_layer,
+)
 from gankit.registry import register_model
 
 
@@ -257,7 +262,6 @@ class CycleGAN(Family):
             idt_b = cycle_loss(nets["G_AB"](source=b), b)
             loss = loss + cfg.identity * cfg.cycle * (idt_a + idt_b)
             logs.update({"loss/idt_A": idt_a.detach(), "loss/idt_B": idt_b.detach()})
-        logs["loss/G"] = loss.detach()
         return loss, logs
 
     # -- samples, exports and state ---------------------------------------------------------

@@ -421,10 +421,13 @@ class Trainer:
             v = r.get(key)
             return f"{v:.3f}" if isinstance(v, float) else "-"
 
-        stats = (
-            f"loss/D {f('loss/D')}  loss/G {f('loss/G')}  D(x) {f('D(x)')}  "
-            f"D(G(z)) {f('D(G(z))')}  acc/D {f('acc/D')}"
-        )
+        # every network's loss (discriminators first), then the discriminators' accuracies
+        nets = sorted(self.family.nets, key=lambda n: not n.startswith("D"))
+        keys = [f"loss/{n}" for n in nets]
+        if "D" in nets:
+            keys += ["D(x)", "D(G(z))"]
+        keys += [f"acc/{n}" for n in nets if n.startswith("D")]
+        stats = "  ".join(f"{k} {f(k)}" for k in keys)
         return {"speed": f"{r.get('img_per_s', 0):,.0f} img/s", "stats": stats}
 
     def _progress(self, total: int):
