@@ -249,7 +249,7 @@ PRESETS["cyclegan-digits2mnist"] = {
     "data": {"name": "digits2mnist"},
     "model": {"g_channels": 16, "n_blocks": 3, "d_channels": 32, "receptive_field": 34},
     "train": {
-        "steps": 2500,
+        "steps": 1200,
         "batch_size": 16,
         "lr_decay_start": 0.5,
         "sample_every": 250,

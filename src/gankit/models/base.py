@@ -78,6 +78,9 @@ class Family:
     conditional: ClassVar[bool] = False  # True: G takes a class label
     folder_dataset: ClassVar[str] = "folder"  # the loader that reads `--data ./my_folder`
     two_folder_dataset: ClassVar[str] = "paired"  # the loader that reads data.path_a + path_b
+    # whether sample_bank's targets are the true outputs of its inputs (pairs), or only images of
+    # the output domain (unpaired data: CycleGAN), which are then not shown as targets
+    bank_targets_match: ClassVar[bool] = True
 
     def __init__(self, cfg: ModelConfig, info: DataInfo) -> None:
         self.cfg, self.info = cfg, info

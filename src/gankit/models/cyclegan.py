@@ -174,6 +174,7 @@ class CycleGAN(Family):
     generator = "G_AB"
     folder_dataset = "unpaired"
     two_folder_dataset = "unpaired"
+    bank_targets_match = False  # the bank's B images are not the translations of its A images
 
     def __init__(self, cfg: CycleGANConfig, info: DataInfo) -> None:
         super().__init__(cfg, info)

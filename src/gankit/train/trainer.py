@@ -547,7 +547,8 @@ class Trainer:
         if path.is_file():
             return
         arrays = {s.name: to_uint8(self.noise_bank[s.name]).numpy() for s in self._image_inputs()}
-        arrays["target"] = to_uint8(self.bank_target).numpy()
+        if self.family.bank_targets_match:  # else the dashboard shows no targets
+            arrays["target"] = to_uint8(self.bank_target).numpy()
         buf = io.BytesIO()
         np.savez_compressed(buf, **arrays)
         write_bytes(path, buf.getvalue())
