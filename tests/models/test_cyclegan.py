@@ -258,6 +258,12 @@ def test_translate_cli_both_directions_and_8x8_digits_resized_as_the_dataset_doe
     assert np.array_equal(back, gankit.load(run, direction="BA").translate(mnist).numpy())
 
 
+def test_eval_of_unpaired_digits_says_where_the_figures_are(run, cli, capsys):
+    assert cli("eval", str(run)) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1 and "no true translations of its held-out images" in err[0]
+
+
 def test_a_run_without_the_other_direction_says_so(run, tmp_path):
     import shutil
 
@@ -333,5 +339,7 @@ def test_photo2cartoon_holds_out_whole_photos_with_their_cartoons():
     assert torch.equal(held.b.x, torch.from_numpy(cartoon_batch(held.a.x.numpy())))
     # training A photos and B photos are different photos: no crop of A is a cartoon's source
     assert not torch.equal(train.b.x, torch.from_numpy(cartoon_batch(train.a.x.numpy())))
+    pairs = held.as_pairs()  # what `gankit eval` scores a photo2cartoon run's translations on
+    assert torch.equal(pairs.inputs["source"], held.a.x) and torch.equal(pairs.x, held.b.x)
     with pytest.raises(DataError, match="data.holdout=2: dataset 'digits2mnist A' has its own"):
         load_dataset(DataConfig(name="digits2mnist", limit=4)).split_holdout(2, 0)

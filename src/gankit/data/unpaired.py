@@ -75,6 +75,7 @@ class TwoDomainDataset:
     a: ArrayDataset
     b: ArrayDataset
     info: DataInfo
+    held_aligned: bool = False  # the held-out B images are the true translations of held-out A
 
     def __len__(self) -> int:
         return max(len(self.a), len(self.b))
@@ -96,14 +97,25 @@ class TwoDomainDataset:
         train = TwoDomainDataset(a, b, self.info)
         if held_a is None or held_b is None:
             return train, None
-        return train, TwoDomainDataset(held_a, held_b, self.info)
+        return train, TwoDomainDataset(held_a, held_b, self.info, self.held_aligned)
+
+    def as_pairs(self) -> ArrayDataset:
+        """Held-out data whose B images are the true translations of its A images, as pairs
+        (``gankit eval`` scores translations against them); one clear line otherwise."""
+        if not self.held_aligned or len(self.a) != len(self.b):
+            raise DataError(
+                f"dataset {self.info.name!r} has no true translations of its held-out images "
+                "to score against (its domains are unpaired); for digits2mnist run "
+                "bench/quality/cyclegan.py (label preservation, FID, cycle error)"
+            )
+        return ArrayDataset(self.b.x, self.a.y, self.info, inputs={"source": self.a.x}, held=None)
 
     def reversed(self) -> TwoDomainDataset:
         """``data.direction=BA``: B becomes the source domain and A the target."""
         info = self.info.model_copy(
             update={"shape": self.info.inputs["source"], "inputs": {"source": self.info.shape}}
         )
-        return TwoDomainDataset(self.b, self.a, info)
+        return TwoDomainDataset(self.b, self.a, info, self.held_aligned)
 
 
 def domain_info(name: str, a: ArrayDataset, b: ArrayDataset, **labels) -> DataInfo:
@@ -212,7 +224,7 @@ def load_photo2cartoon(cfg: DataConfig, seed: int) -> TwoDomainDataset:
     )
     a, b = limit_each(a, cfg.limit), limit_each(b, cfg.limit)
     b.x = torch.from_numpy(cartoon_batch(b.x.numpy()))  # filtered after ``limit``: quicker
-    return TwoDomainDataset(a, b, domain_info("photo2cartoon", a, b))
+    return TwoDomainDataset(a, b, domain_info("photo2cartoon", a, b), held_aligned=True)
 
 
 @register_dataset("unpaired")
