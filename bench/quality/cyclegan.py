@@ -18,6 +18,7 @@ is (CycleGAN - identity) / (pix2pix - identity) in PSNR.
 
     python bench/quality/cyclegan.py --variants full,no-cycle,no-identity --threads 1 --seed 0
     python bench/quality/cyclegan.py --preset cyclegan-photo2cartoon --variants full,pix2pix
+    python bench/quality/cyclegan.py --run-dir runs/bench --resume --eval-only   # a checkpoint
 """
 
 from __future__ import annotations
@@ -134,6 +135,11 @@ def main() -> None:
     p.add_argument("--variants", default="full,no-cycle,no-identity", help=", ".join(VARIANTS))
     p.add_argument("--steps", type=int, default=None, help="override the preset's steps")
     p.add_argument("--grid", type=Path, default=None, help="PNG: input | each variant (| target)")
+    p.add_argument(
+        "--eval-only",
+        action="store_true",
+        help="with --resume: score --run-dir's newest checkpoint of each variant, no training",
+    )
     args = p.parse_args()
     names = [v.strip() for v in args.variants.split(",") if v.strip()]
     for v in names:
@@ -144,14 +150,13 @@ def main() -> None:
     for v in names:
         sets = [*args.set, *VARIANTS[v]] + ([f"train.steps={args.steps}"] if args.steps else [])
         run_dir = args.run_dir / v if args.run_dir else None
-        if v == "pix2pix":
-            trainer = make_trainer(
-                PIX2PIX_PRESET, sets, args.threads, args.seed, run_dir, dataset=cartoon_pairs
-            )
-        else:
-            trainer = make_trainer(args.preset, sets, args.threads, args.seed, run_dir)
+        preset, data = (PIX2PIX_PRESET, cartoon_pairs) if v == "pix2pix" else (args.preset, None)
+        trainer = make_trainer(
+            preset, sets, args.threads, args.seed, run_dir, dataset=data, resume=args.resume
+        )
         c0, t0 = time.process_time(), time.perf_counter()
-        trainer.fit()
+        if not args.eval_only:
+            trainer.fit()
         cpu, wall = time.process_time() - c0, time.perf_counter() - t0
         if photo:
             row, inputs, out, targets = photo_row(trainer, v)
