@@ -21,6 +21,10 @@ TINY = {
         "data": {"name": "edges2digits", "limit": 100},
         "model": {"g_channels": 8, "d_channels": 8, "depth": 3},
     },
+    "cyclegan": {
+        "data": {"name": "digits2mnist", "limit": 20},
+        "model": {"g_channels": 4, "n_blocks": 1, "d_channels": 8, "receptive_field": 16},
+    },
 }
 
 

@@ -192,9 +192,22 @@ def fit_input(
     return y.round().clamp(0, 255).to(torch.uint8), note
 
 
-def load(path: str | Path, device: str | torch.device = "cpu") -> Generator:
-    """Load an exported generator from a run directory or its ``generator/`` folder."""
+def load(path: str | Path, device: str | torch.device = "cpu", direction: str = "AB") -> Generator:
+    """Load an exported generator from a run directory or its ``generator/`` folder.
+
+    ``direction="BA"``: a two-way family's B -> A generator (CycleGAN's G_BA, exported to
+    ``generator_BA/``)."""
     p = Path(path)
+    if direction not in ("AB", "BA"):
+        raise ConfigError(f"direction {direction!r} is not one of: AB, BA")
+    if direction == "BA":
+        folder = p / "generator_BA"
+        if not (folder / "config.json").is_file():
+            raise RunError(
+                f"no B -> A generator in {str(p)!r} (expected generator_BA/); only families "
+                "that learn both directions (cyclegan) export one"
+            )
+        p = folder
     folder = p / "generator" if (p / "generator" / "config.json").is_file() else p
     cfg_file, weights = folder / "config.json", folder / "model.safetensors"
     if not cfg_file.is_file() or not weights.is_file():

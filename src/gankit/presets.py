@@ -278,6 +278,50 @@ PRESETS["srgan-mnist"] = deep_update(
     PRESETS["srresnet-mnist"],
     {"model": {"gan_weight": 1e-2, "warmup_steps": 1500}, "train": {"steps": 2500}},
 )
+# CycleGAN on unpaired data (docs/models/cyclegan.md): the paper's ResNet G, PatchGAN Ds,
+# least-squares loss, λ_cycle = 10, identity 0.5, 50-image pools, Adam 2e-4 / β1 0.5 decaying
+# linearly to 0 over the second half; networks scaled down for 28 px digits on a CPU (16 channels,
+# two stride-2 levels to 7×7, three residual blocks; D sees the whole digit).
+PRESETS["cyclegan-digits2mnist"] = {
+    "family": "cyclegan",
+    "data": {"name": "digits2mnist"},
+    "model": {"g_channels": 16, "n_blocks": 3, "d_channels": 32, "receptive_field": 34},
+    "train": {
+        "steps": 1200,
+        "batch_size": 16,
+        "lr_decay_start": 0.5,
+        "sample_every": 250,
+        "checkpoint_every": 500,
+        "grid_size": 20,
+    },
+}
+PRESETS["cyclegan-photo2cartoon"] = {
+    "family": "cyclegan",
+    "data": {"name": "photo2cartoon", "image_size": 64, "flip": True},
+    "model": {"g_channels": 16, "n_blocks": 4, "d_channels": 32, "receptive_field": 34},
+    "train": {
+        "steps": 1000,
+        "batch_size": 4,
+        "lr_decay_start": 0.5,
+        "sample_every": 250,
+        "checkpoint_every": 500,
+        "grid_size": 12,
+    },
+}
+# A user's two folders (data.path_a + data.path_b, or A/ + B/): 64 px, 70 px patches, six
+# residual blocks (the paper's choice below 256 px) at half the paper's width.
+PRESETS["cyclegan-folders"] = {
+    "family": "cyclegan",
+    "data": {"name": "unpaired", "image_size": 64, "flip": True},
+    "model": {"g_channels": 32, "n_blocks": 6, "d_channels": 32},
+    "train": {
+        "steps": 6000,
+        "batch_size": 4,
+        "lr_decay_start": 0.5,
+        "sample_every": 250,
+        "grid_size": 12,
+    },
+}
 
 # What `gankit train FAMILY [--data D]` starts from when no preset or config file is named:
 # the family's preset for 2-D toy data when D is a toy, else its image preset.
@@ -290,6 +334,7 @@ FAMILY_DEFAULT_PRESET = {
     "vae": "vae-mnist",
     "pix2pix": "pix2pix-edges2digits",
     "srgan": "srgan-photos",
+    "cyclegan": "cyclegan-digits2mnist",
 }
 # A family's preset for one of its other bundled datasets, or for a user's folder.
 DATA_DEFAULT_PRESET = {
@@ -299,6 +344,10 @@ DATA_DEFAULT_PRESET = {
     ("srgan", "textures"): "srgan-textures",
     ("srgan", "mnist5k"): "srgan-mnist",
     ("srgan", "folder"): "srgan-images",
+    ("cyclegan", "photo2cartoon"): "cyclegan-photo2cartoon",
+    ("cyclegan", "folder"): "cyclegan-folders",
+    ("cyclegan", "paired"): "cyclegan-folders",
+    ("cyclegan", "unpaired"): "cyclegan-folders",
 }
 # For 2-D toy data: `gankit train --data ring|grid` takes the preset that reaches the toy bars
 # (MGAN on the ring, self-conditioning on the grid); `gankit train mlp-gan --data grid` the plain
@@ -356,6 +405,11 @@ def resolve(
         # a user's folder, read the way this family needs (pix2pix: A|B pairs)
         cfg = cfg.model_copy(
             update={"data": cfg.data.model_copy(update={"name": family_cls.folder_dataset})}
+        )
+    if cfg.data.name == "paired" and family_cls.two_folder_dataset != "paired":
+        # data.path_a + path_b, read the way this family needs (cyclegan: two unpaired domains)
+        cfg = cfg.model_copy(
+            update={"data": cfg.data.model_copy(update={"name": family_cls.two_folder_dataset})}
         )
     model_cfg = validate(family_cls.Config, cfg.model, "model")
     return cfg.model_copy(update={"model": model_cfg.model_dump(mode="json")})

@@ -175,8 +175,9 @@ def test_unpaired(tmp_path):
     ds_a, ds_b = load_unpaired(cfg)
     assert ds_a.x.shape == (4, 3, 8, 8) and ds_b.x.shape == (2, 3, 8, 8)  # shared channels
     assert ds_a.y is None and ds_b.y is None
-    reg = load_dataset(cfg, seed=0)
-    assert torch.equal(reg.x, ds_a.x)
+    reg = load_dataset(cfg, seed=0)  # the registered dataset: both domains, drawn apart
+    assert torch.equal(reg.a.x, ds_a.x) and torch.equal(reg.b.x, ds_b.x)
+    assert reg.info.inputs == {"source": (3, 8, 8)} and reg.info.shape == (3, 8, 8)
     assert len(load_unpaired(cfg.model_copy(update={"limit": 1}))[0]) == 1
 
 

@@ -105,7 +105,16 @@ def test_monitor_reports_d_dominating_once_after_patience_ticks():
     said = [monitor.check({"acc/D": 0.99}) for _ in range(5)]
     assert [bool(w) for w in said] == [False, False, True, False, False]
     assert "D dominating" in said[2][0]
-    assert monitor.check({"acc/D": 0.7}) == [] and monitor.d_strong == 0
+    assert monitor.check({"acc/D": 0.7}) == [] and monitor.d_strong["D"] == 0
+
+
+def test_each_of_several_discriminators_is_watched_on_its_own():
+    monitor = HealthMonitor(patience=2)
+    ticks = [{"acc/D_A": 0.99, "acc/D_A_real": 1.0, "acc/D_B": 0.6} for _ in range(2)]
+    said = [monitor.check(t) for t in ticks]
+    assert said[0] == [] and len(said[1]) == 1 and said[1][0].startswith("D_A dominating")
+    said = [monitor.check({"acc/D_A": 0.5, "acc/D_B": 0.995}) for _ in range(2)]
+    assert said[0] == [] and said[1][0].startswith("D_B dominating")
 
 
 def test_collapse_is_measured_and_reported():

@@ -36,7 +36,9 @@ def list_(
             latest = r.latest
 
             def f(k: str, latest: dict = latest) -> str:
-                return f"{latest[k]:.3f}" if isinstance(latest.get(k), float) else "-"
+                if isinstance(latest.get(k), float):
+                    return f"{latest[k]:.3f}"
+                return per_network(latest, k)
 
             t.add_row(
                 r.path.name,
@@ -64,3 +66,18 @@ def list_(
         out.print(t)
     if what in ("all", "metrics") and METRICS.names():
         out.print("[bold]metrics:[/] " + ", ".join(METRICS.names()))
+
+
+def per_network(latest: dict, key: str) -> str:
+    """A family with several generators or discriminators logs ``loss/D_A``, ``loss/D_B``, ...
+    in place of ``loss/D``: the column shows each, by network (``D_A 0.251 D_B 0.240``)."""
+    kind, _, net = key.partition("/")
+    found = [
+        (k.partition("/")[2], v)
+        for k, v in latest.items()
+        if k.startswith(f"{key}_")
+        and isinstance(v, float)
+        and not k.endswith(("_real", "_fake"))
+        and k.count("_") == net.count("_") + 1
+    ]
+    return " ".join(f"{n} {v:.3f}" for n, v in found) or "-"

@@ -161,7 +161,11 @@ def report(result: RunResult) -> None:
     if result.run_dir is not None:
         run_dir, last = result.run_dir, result.last
         keys = ("loss/D", "loss/G", "D(x)", "D(G(z))", "acc/D")
-        stats = "  ".join(f"{k} {last[k]:.3f}" for k in keys if k in last)
+        # and each network's, for families with several generators or discriminators
+        keys += tuple(k for k in last if k.startswith(("loss/D_", "loss/G_", "acc/D_")))
+        shown = [k for k in keys if isinstance(last.get(k), float)]
+        shown = [k for k in shown if not k.endswith(("_real", "_fake"))]
+        stats = "  ".join(f"{k} {last[k]:.3f}" for k in shown)
         console.print(f"done: {result.steps} steps in {result.wall_s:.1f} s  {stats}")
         console.print(
             f"samples:   {result.samples or run_dir / 'samples'}\n"

@@ -1,4 +1,5 @@
-"""``gankit translate``: run a translation generator (pix2pix, ...) on images; no dataset needed.
+"""``gankit translate``: run a translation generator (pix2pix, cyclegan, ...) on images; no
+dataset needed. ``--direction BA`` runs a two-way run's B -> A generator (cyclegan's G_BA).
 
 Input: an image file, a folder of images, or an ``.npz`` with ``images`` uint8 (N, C, H, W).
 Output: an image file (one input), a folder of PNGs (named after the inputs), or an ``.npz`` with
@@ -101,12 +102,16 @@ def translate(
     ] = None,
     device: Annotated[str, typer.Option(help="cpu, cuda, mps or auto")] = "cpu",
     runs_dir: Annotated[Path | None, typer.Option(envvar="GANKIT_RUNS_DIR")] = None,
+    direction: Annotated[
+        str, typer.Option(help="AB, or BA: the B -> A generator of a two-way run (cyclegan)")
+    ] = "AB",
 ) -> None:
     """Translate images with a run's generator (pix2pix: edges -> digits, sketch -> photo).
 
     **Examples**: `gankit translate 3 --input sketch.png --out photo.png`,
     `gankit translate 3 --input edges/ --out digits/ --grid pairs.png`,
-    `gankit translate 3 --input edges.npz --out digits.npz`
+    `gankit translate 3 --input edges.npz --out digits.npz`,
+    `gankit translate 5 --input mnist/ --out small_digits/ --direction BA` (cyclegan)
     """
     import torch
 
@@ -125,7 +130,7 @@ def translate(
     path = Path(run)
     if not (path / "config.json").is_file():
         path = find_run(run, runs_dir)
-    G = load(path, device=resolve_device(device))
+    G = load(path, device=resolve_device(device), direction=direction)
     specs = G.image_inputs()
     if not specs:
         raise ConfigError(

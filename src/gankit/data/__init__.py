@@ -17,6 +17,7 @@ from gankit.registry import DATASETS
 # Importing a loader module registers its datasets.
 from gankit.data import toy2d, mnist, images, stacked, paired  # noqa: E402,F401  isort: skip
 from gankit.data import textures  # noqa: E402,F401  isort: skip
+from gankit.data import unpaired  # noqa: E402,F401  isort: skip
 
 
 def load_dataset(cfg: DataConfig, seed: int = 0) -> ArrayDataset:
@@ -25,7 +26,7 @@ def load_dataset(cfg: DataConfig, seed: int = 0) -> ArrayDataset:
     if cfg.direction == "BA":
         from gankit.data.paired import reverse_pairs
 
-        ds = reverse_pairs(ds)
+        ds = ds.reversed() if hasattr(ds, "reversed") else reverse_pairs(ds)
     return ds
 
 

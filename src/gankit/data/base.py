@@ -45,8 +45,10 @@ class DataConfig(BaseModel):
 
     @model_validator(mode="after")
     def _two_folders_are_pairs(self) -> DataConfig:
-        """``data.path_a`` / ``data.path_b`` name a paired dataset, whatever ``name`` says."""
-        if (self.path_a or self.path_b) and self.name != "paired":
+        """``data.path_a`` / ``data.path_b`` name a paired dataset, whatever ``name`` says, unless
+        it names the unpaired one (a family that learns from two domains reads them so:
+        ``Family.two_folder_dataset``)."""
+        if (self.path_a or self.path_b) and self.name not in ("paired", "unpaired"):
             self.name = "paired"
         return self
 
@@ -125,6 +127,10 @@ class ArrayDataset:
             keys = ["real", *self.inputs]
             out.update(zip(keys, paired_augment([out[k] for k in keys], flip, jitter), strict=True))
         return out
+
+    def sampler(self, batch_size: int, seed: int, rank: int = 0, world: int = 1) -> BatchSampler:
+        """The trainer's batch sampler for this data (a two-domain dataset has two)."""
+        return BatchSampler(len(self), batch_size, seed, rank, world)
 
     def subset(self, idx: torch.Tensor) -> ArrayDataset:
         """The samples at ``idx`` (no split mask: a subset is one side of a split)."""
@@ -211,7 +217,10 @@ def split_holdout(
     ds: ArrayDataset, n: int, seed: int = 0
 ) -> tuple[ArrayDataset, ArrayDataset | None]:
     """(train, held-out): the dataset's own split where it has one (``ds.held``), else ``n``
-    samples chosen by a fixed seed; held-out samples never reach the trainer."""
+    samples chosen by a fixed seed; held-out samples never reach the trainer. Data of several
+    parts (two domains) splits each part (``ds.split_holdout``)."""
+    if not isinstance(ds, ArrayDataset):
+        return ds.split_holdout(n, seed)
     if ds.held is not None:
         if n > 0:
             from gankit.errors import DataError

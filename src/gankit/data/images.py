@@ -25,8 +25,9 @@ Layouts:
   ``trainB/``) in ``data.path``, holding files with the same names (extensions may differ; names
   on one side only are reported and left out), or a folder of A|B side-by-side images. ``x`` is
   B, ``inputs["source"]`` is A (see ``load_paired``).
-* ``unpaired``: ``A/`` and ``B/`` of any sizes. The registered loader returns A;
-  ``load_unpaired(cfg)`` returns both, with the same channels and size.
+* ``unpaired``: ``data.path_a`` and ``data.path_b``, or ``A/`` and ``B/`` in ``data.path``, of
+  any counts; ``load_unpaired(cfg)`` returns both, with the same channels and size (the
+  registered two-domain dataset is in ``data/unpaired.py``).
 """
 
 from __future__ import annotations
@@ -377,8 +378,14 @@ def load_paired(cfg: DataConfig, seed: int) -> ArrayDataset:
 
 
 def load_unpaired(cfg: DataConfig, seed: int = 0) -> tuple[ArrayDataset, ArrayDataset]:
-    """The images of A/ and of B/ (any counts; ``limit`` applies to each), same C and size."""
-    dir_a, dir_b = _ab_dirs(cfg, "unpaired")
+    """The images of ``data.path_a`` and ``data.path_b``, or of A/ and B/ in ``data.path`` (any
+    counts; ``limit`` applies to each), at one channel count and size."""
+    if cfg.path_a or cfg.path_b:
+        if not (cfg.path_a and cfg.path_b):
+            raise DataError("unpaired folders need both data.path_a and data.path_b")
+        dir_a, dir_b = _folder(cfg.path_a, "unpaired"), _folder(cfg.path_b, "unpaired")
+    else:
+        dir_a, dir_b = _ab_dirs(cfg, "unpaired")
     size = cfg.image_size or DEFAULT_SIZE
     rgbs = [_read_all(_images_or_error(d)[: cfg.limit], size) for d in (dir_a, dir_b)]
     c = _channels(cfg.channels, *rgbs)
@@ -388,9 +395,3 @@ def load_unpaired(cfg: DataConfig, seed: int = 0) -> tuple[ArrayDataset, ArrayDa
         info = DataInfo(name="unpaired", kind="images", shape=tuple(x.shape[1:]))
         out.append(ArrayDataset(x=x, y=None, info=info))
     return out[0], out[1]
-
-
-@register_dataset("unpaired")
-def load_unpaired_a(cfg: DataConfig, seed: int) -> ArrayDataset:
-    """Domain A of an unpaired A/, B/ folder (use ``load_unpaired`` for both)."""
-    return load_unpaired(cfg, seed)[0]

@@ -78,11 +78,16 @@ class Family:
     conditional: ClassVar[bool] = False  # True: G takes a class label
     folder_dataset: ClassVar[str] = "folder"  # the loader that reads `--data ./my_folder`
     fully_convolutional: ClassVar[bool] = False  # True: G takes input images of any size
+    two_folder_dataset: ClassVar[str] = "paired"  # the loader that reads data.path_a + path_b
+    # whether sample_bank's targets are the true outputs of its inputs (pairs), or only images of
+    # the output domain (unpaired data: CycleGAN), which are then not shown as targets
+    bank_targets_match: ClassVar[bool] = True
 
     def __init__(self, cfg: ModelConfig, info: DataInfo) -> None:
         self.cfg, self.info = cfg, info
         self.nets = nn.ModuleDict(self.build(cfg, info))
-        unknown = set(cfg.lr) - set(self.nets)
+        # a key names a network, or a group: "G" covers G_AB and G_BA, "D" covers D_A and D_B
+        unknown = {k for k in cfg.lr if not any(n == k or n.startswith(k + "_") for n in self.nets)}
         if unknown:
             raise ConfigError(
                 f"config key 'model.lr' names unknown networks {sorted(unknown)}; "
@@ -201,6 +206,19 @@ class Family:
         ``load_extra_state`` already called); may return the data with per-sample fields added
         in ``extra``."""
         return data
+
+    def sample_columns(
+        self, bank: dict[str, torch.Tensor], target: torch.Tensor | None, G: nn.Module
+    ) -> list[torch.Tensor] | None:
+        """The columns of a translation sample grid (one tensor per column, [-1, 1]), where the
+        family shows more than input | output | target (CycleGAN: its round trips); ``G`` is
+        the sampling generator (the EMA copy when there is one). None: the default grid."""
+        return None
+
+    def exports(self) -> dict[str, tuple[nn.Module, DataInfo]]:
+        """Generators exported beside ``generator/``, by folder name, with the data as each
+        sees it (CycleGAN: ``generator_BA``, the B -> A generator)."""
+        return {}
 
     def critic(self, points: torch.Tensor) -> torch.Tensor | None:
         """D's probability of 'real' for 2-D points, for the decision-surface plot (or None)."""

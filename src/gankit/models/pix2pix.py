@@ -22,71 +22,36 @@ import math
 
 import torch
 import torch.nn.functional as F
-from pydantic import Field, field_validator
+from pydantic import Field
 from torch import nn
 
 from gankit.data.base import DataInfo
 from gankit.errors import ConfigError
 from gankit.models.base import Family, Input, Phase
-from gankit.models.blocks import AdversarialConfig, d_step, g_step, maybe_sn
+from gankit.models.blocks import d_step, g_step
+from gankit.models.patchgan import (  # noqa: F401  (PATCH_FIELDS, PatchDiscriminator: re-exported)
+    PATCH_FIELDS,
+    PatchDiscriminator,
+    PatchGANConfig,
+    build_patch_discriminator,
+    init_normal,
+    norm_layer,
+)
 from gankit.registry import register_model
 
-# receptive field (px) -> stride-2 layers: r(n) = 2 r(n-1) + 2 from r(1) = 16 (two 4x4 stride-1
-# layers after n stride-2 ones); r = 1 is the PixelGAN of 1x1 convolutions
-PATCH_FIELDS = {1: 0, 16: 1, 34: 2, 70: 3, 142: 4, 286: 5}  # receptive field -> stride-2 layers
 
-
-class Pix2PixConfig(AdversarialConfig):
+class Pix2PixConfig(PatchGANConfig):
     g_channels: int = Field(64, ge=4, le=1024, description="U-Net width at full resolution (ngf)")
     g_max_channels: int = Field(512, ge=4, le=4096, description="U-Net width cap (ngf * 8)")
     depth: int | None = Field(
         None, ge=2, le=9, description="U-Net levels (default: down to 1 px, at most 8)"
     )
     dropout: float = Field(0.5, ge=0.0, lt=1.0, description="dropout in the 3 deepest up layers")
-    d_channels: int = Field(64, ge=4, le=1024, description="PatchGAN width (ndf)")
-    receptive_field: int = Field(
-        70, description="D's receptive field in px: 1 (PixelGAN), 16, 34, 70, 142 or 286"
-    )
     conditional_d: bool = Field(True, description="D sees (input, output) pairs, not outputs alone")
     l1: float = Field(100.0, ge=0.0, le=10_000.0, description="weight λ of the L1 loss to targets")
     gan_weight: float = Field(
         1.0, ge=0.0, le=100.0, description="weight of the adversarial loss (0: L1-only baseline)"
     )
-    norm: str = Field("batch", description="normalisation in G and D: batch or instance")
-
-    @field_validator("receptive_field")
-    @classmethod
-    def _known_field(cls, v: int) -> int:
-        if v not in PATCH_FIELDS:
-            raise ValueError(
-                f"receptive_field={v} is not one a PatchGAN has; allowed: "
-                f"{', '.join(map(str, PATCH_FIELDS))} (1 = PixelGAN)"
-            )
-        return v
-
-    @field_validator("norm")
-    @classmethod
-    def _known_norm(cls, v: str) -> str:
-        if v not in ("batch", "instance"):
-            raise ValueError(f"norm={v!r}; allowed: batch, instance")
-        return v
-
-
-def norm_layer(kind: str, channels: int) -> nn.Module:
-    if kind == "instance":
-        return nn.InstanceNorm2d(channels, affine=False)
-    return nn.BatchNorm2d(channels)
-
-
-def init_normal(m: nn.Module) -> None:
-    """N(0, 0.02) for convolutions, N(1, 0.02) for norm scales (the reference ``init_weights``)."""
-    if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
-        nn.init.normal_(m.weight, 0.0, 0.02)
-        if m.bias is not None:
-            nn.init.zeros_(m.bias)
-    elif isinstance(m, nn.BatchNorm2d):
-        nn.init.normal_(m.weight, 1.0, 0.02)
-        nn.init.zeros_(m.bias)
 
 
 def default_depth(h: int, w: int) -> int:
@@ -145,58 +110,6 @@ class UNet(nn.Module):
         return x[..., ph // 2 : ph // 2 + h, pw // 2 : pw // 2 + w]
 
 
-class PatchDiscriminator(nn.Module):
-    """One logit per patch of ``receptive_field`` px; with ``conditional`` D sees [source, x]."""
-
-    def __init__(self, in_ch: int, cfg: Pix2PixConfig, size: tuple[int, int]):
-        super().__init__()
-        ndf, sn, n = cfg.d_channels, cfg.spectral_norm, PATCH_FIELDS[cfg.receptive_field]
-        norm = (lambda c: nn.Identity()) if sn else (lambda c: norm_layer(cfg.norm, c))
-        if n == 0:  # PixelGAN: every pixel judged on its own
-            layers = [
-                maybe_sn(nn.Conv2d(in_ch, ndf, 1), sn),
-                nn.LeakyReLU(0.2, True),
-                maybe_sn(nn.Conv2d(ndf, 2 * ndf, 1, bias=False), sn),
-                norm(2 * ndf),
-                nn.LeakyReLU(0.2, True),
-                maybe_sn(nn.Conv2d(2 * ndf, 1, 1), sn),
-            ]
-        else:
-            layers = [maybe_sn(nn.Conv2d(in_ch, ndf, 4, 2, 1), sn), nn.LeakyReLU(0.2, True)]
-            c = ndf
-            for k in range(1, n + 1):
-                c_next = ndf * min(2**k, 8)
-                stride = 2 if k < n else 1
-                layers += [
-                    maybe_sn(nn.Conv2d(c, c_next, 4, stride, 1, bias=False), sn),
-                    norm(c_next),
-                    nn.LeakyReLU(0.2, True),
-                ]
-                c = c_next
-            layers.append(maybe_sn(nn.Conv2d(c, 1, 4, 1, 1), sn))
-        self.net = nn.Sequential(*layers)
-        self.conditional = cfg.conditional_d
-        self.apply(init_normal)
-        with torch.no_grad():  # raises when the image is too small for this many layers
-            self.net.eval()(torch.zeros(1, in_ch, *size))
-        self.net.train()
-
-    def forward(self, x: torch.Tensor, source: torch.Tensor | None = None) -> torch.Tensor:
-        if self.conditional:
-            x = torch.cat([source, x], 1)
-        return self.net(x)
-
-
-def fits(field: int, channels: int, size: tuple[int, int]) -> bool:
-    """Whether a PatchGAN of this receptive field leaves at least one patch on ``size``."""
-    cfg = Pix2PixConfig(receptive_field=field, d_channels=4, conditional_d=False)
-    try:
-        PatchDiscriminator(channels, cfg, size)
-    except RuntimeError:
-        return False
-    return True
-
-
 @register_model("pix2pix")
 class Pix2Pix(Family):
     """Paired image-to-image translation: U-Net G(source), PatchGAN D(source, image)."""
@@ -237,14 +150,7 @@ class Pix2Pix(Family):
         G = self.build_generator(cfg, info)
         c_in, h, w = self.source_shape(info)
         d_in = info.shape[0] + (c_in if cfg.conditional_d else 0)
-        try:
-            D = PatchDiscriminator(d_in, cfg, (h, w))
-        except RuntimeError:
-            fit = [f for f in PATCH_FIELDS if f < cfg.receptive_field and fits(f, d_in, (h, w))]
-            raise ConfigError(
-                f"model.receptive_field={cfg.receptive_field} leaves no patch on {h}x{w} images; "
-                f"choose one of {', '.join(map(str, fit))} (or larger images)"
-            ) from None
+        D = build_patch_discriminator(d_in, cfg, (h, w), conditional=cfg.conditional_d)
         return {"G": G, "D": D}
 
     def phases(self) -> list[Phase]:

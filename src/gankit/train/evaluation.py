@@ -116,6 +116,8 @@ def evaluate_translation(G, pairs: ArrayDataset, n: int = 5000, seed: int = 0) -
     targets the classifier's accuracy against the source digit's label and FID."""
     from gankit.metrics.paired import translation_results
 
+    if not isinstance(pairs, ArrayDataset):  # two unpaired domains: their aligned held-out part
+        pairs = pairs.as_pairs()
     pairs = _subset(pairs, n, seed)
     spec = G.image_inputs()[0]
     if spec.name in pairs.inputs:

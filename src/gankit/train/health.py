@@ -24,22 +24,25 @@ def check_finite(step: int, phase: str, loss: torch.Tensor) -> None:
 class HealthMonitor:
     """Turns logged scalars into warnings a person can act on.
 
-    - D dominating: D's accuracy stays above 0.98 for ``patience`` ticks (G gets no signal).
+    - D dominating: a discriminator's accuracy (``acc/D``, or ``acc/D_A``, ``acc/D_B`` of a
+      family with several) stays above 0.98 for ``patience`` ticks (its G gets no signal).
     - Mode collapse: generated samples vary far less than real ones (std ratio < 0.1).
     """
 
     def __init__(self, patience: int = 5) -> None:
         self.patience = patience
-        self.d_strong = 0
+        self.d_strong: dict[str, int] = {}  # ticks in a row above 0.98, by discriminator
 
     def check(self, stats: dict[str, float]) -> list[str]:
         warnings = []
-        acc = stats.get("acc/D")
-        if acc is not None and not math.isnan(acc):
-            self.d_strong = self.d_strong + 1 if acc > 0.98 else 0
-            if self.d_strong == self.patience:
+        for key, acc in stats.items():
+            net = discriminator_of(key)
+            if net is None or acc is None or math.isnan(acc):
+                continue
+            self.d_strong[net] = self.d_strong.get(net, 0) + 1 if acc > 0.98 else 0
+            if self.d_strong[net] == self.patience:
                 warnings.append(
-                    f"D dominating: its accuracy has stayed above 0.98 for {self.patience} "
+                    f"{net} dominating: its accuracy has stayed above 0.98 for {self.patience} "
                     "ticks, so G gets little signal"
                 )
         ratio = stats.get("diversity/fake_over_real")
@@ -48,6 +51,15 @@ class HealthMonitor:
                 f"possible mode collapse: generated samples vary {ratio:.3f}x as much as real ones"
             )
         return warnings
+
+
+def discriminator_of(key: str) -> str | None:
+    """The discriminator whose overall accuracy ``key`` is: ``acc/D`` -> D, ``acc/D_A`` -> D_A
+    (a family with several names each one's); None for other keys (``acc/D_real``, ...)."""
+    if not key.startswith("acc/D") or key.endswith(("_real", "_fake")):
+        return None
+    net = key[len("acc/") :]
+    return net if net == "D" or net.startswith("D_") else None
 
 
 def diversity_ratio(fake: torch.Tensor, real: torch.Tensor) -> float:

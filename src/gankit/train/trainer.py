@@ -27,7 +27,7 @@ import torch
 
 import gankit
 from gankit.config import RunConfig, validate
-from gankit.data import BatchSampler, load_dataset, split_holdout, to_uint8
+from gankit.data import load_dataset, split_holdout, to_uint8
 from gankit.data.base import ArrayDataset
 from gankit.errors import CheckpointError, ConfigError
 from gankit.files import atomic_write_bytes as write_bytes
@@ -158,8 +158,8 @@ class Trainer:
         }
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.tc.precision == "fp16")
         self.ema = EMA(self.family.G, self.tc.ema, self.tc.ema_start) if self.tc.ema else None
-        self.sampler = BatchSampler(
-            len(self.data), self.tc.batch_size, self.tc.seed, self.dist.rank, self.dist.world
+        self.sampler = self.data.sampler(
+            self.tc.batch_size, self.tc.seed, self.dist.rank, self.dist.world
         )
         self.noise_bank = self._make_noise_bank()
         self.step = 0
@@ -473,10 +473,13 @@ class Trainer:
             v = r.get(key)
             return f"{v:.3f}" if isinstance(v, float) else "-"
 
-        stats = (
-            f"loss/D {f('loss/D')}  loss/G {f('loss/G')}  D(x) {f('D(x)')}  "
-            f"D(G(z)) {f('D(G(z))')}  acc/D {f('acc/D')}"
-        )
+        # every network's loss (discriminators first), then the discriminators' accuracies
+        nets = sorted(self.family.nets, key=lambda n: not n.startswith("D"))
+        keys = [f"loss/{n}" for n in nets]
+        if "D" in nets:
+            keys += ["D(x)", "D(G(z))"]
+        keys += [f"acc/{n}" for n in nets if n.startswith("D")]
+        stats = "  ".join(f"{k} {f(k)}" for k in keys)
         return {"speed": f"{r.get('img_per_s', 0):,.0f} img/s", "stats": stats}
 
     def _progress(self, total: int):
@@ -523,7 +526,7 @@ class Trainer:
     @torch.no_grad()
     def generate(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
         """Run the sampling generator (EMA when enabled) in eval mode on ``inputs``."""
-        G = self.ema.model if self.ema else self.family.G
+        G = self._sampling_G()
         was_training = G.training
         G.eval()
         try:
@@ -535,6 +538,9 @@ class Trainer:
             return torch.cat(out)
         finally:
             G.train(was_training)
+
+    def _sampling_G(self) -> torch.nn.Module:
+        return self.ema.model if self.ema else self.family.G
 
     def write_samples(self) -> None:
         """A PNG grid (or toy scatter + JSON) from the fixed noise bank, named by step."""
@@ -548,8 +554,10 @@ class Trainer:
             if self.bank_target is not None:  # inputs | outputs | targets, one triplet a cell
                 self._write_bank(folder)
                 shown = [self.noise_bank[s.name] for s in self._image_inputs()]
-                columns = [to_uint8(t) for t in (*shown, fake, self.bank_target)]
-                grid = translation_grid(columns)
+                columns = self.family.sample_columns(
+                    self.noise_bank, self.bank_target, self._sampling_G()
+                ) or (*shown, fake, self.bank_target)
+                grid = translation_grid([to_uint8(t) for t in columns])
             else:
                 nrow = self.data.info.num_classes if self.family.conditional else None
                 grid = image_grid(to_uint8(fake), nrow=nrow)
@@ -591,7 +599,8 @@ class Trainer:
         if path.is_file():
             return
         arrays = {s.name: to_uint8(self.noise_bank[s.name]).numpy() for s in self._image_inputs()}
-        arrays["target"] = to_uint8(self.bank_target).numpy()
+        if self.family.bank_targets_match:  # else the dashboard shows no targets
+            arrays["target"] = to_uint8(self.bank_target).numpy()
         buf = io.BytesIO()
         np.savez_compressed(buf, **arrays)
         write_bytes(path, buf.getvalue())
@@ -629,16 +638,11 @@ class Trainer:
                 ckpt.write_checkpoint_file(target, state)
                 return target
             path = ckpt.save_checkpoint(folder, self.step, state, keep=self.tc.keep_checkpoints)
-            G = self.ema.model if self.ema else self.family.G
-            target = self.run_dir / "generator"
-            export_generator(
-                target,
-                self.cfg.family,
-                self.family.cfg.model_dump(mode="json"),
-                self.data.info,
-                G,
-                self.step,
-            )
+            model_cfg = self.family.cfg.model_dump(mode="json")
+            exports = {"generator": (self._sampling_G(), self.data.info), **self.family.exports()}
+            for name, (G, info) in exports.items():
+                target = self.run_dir / name
+                export_generator(target, self.cfg.family, model_cfg, info, G, self.step)
         except OSError as e:  # a full disk, a lost mount: the files already there stay good
             good = ckpt.list_checkpoints(folder)
             kept = f"; the last good checkpoint is {good[-1][1].name}" if good else ""

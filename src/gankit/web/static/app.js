@@ -40,6 +40,25 @@ const SHOWN = new Set([
 ]);
 const BOOKKEEPING = new Set(["images_seen", "epoch", "time"]);
 
+/** The per-network variants of `key` among `keys`: a family with several generators or
+ * discriminators logs loss/G_AB, loss/D_A, acc/D_A, ... in place of loss/G, loss/D, acc/D. */
+function netKeys(keys, key) {
+  const depth = key.split("_").length;
+  return keys
+    .filter(
+      (k) =>
+        k.startsWith(key + "_") && !/_(real|fake)$/.test(k) && k.split("_").length === depth + 1,
+    )
+    .sort();
+}
+
+/** A latest value, or each network's when the run logs them by network. */
+function latestText(latest, key) {
+  if (latest[key] !== undefined) return fmt(latest[key]);
+  const per = netKeys(Object.keys(latest), key);
+  return per.length ? per.map((k) => `${k.split("/")[1]} ${fmt(latest[k])}`).join(" · ") : fmt();
+}
+
 // -- small helpers ------------------------------------------------------------------------------
 /** h("div", {class: "x", onclick: f, "aria-label": "y"}, child, "text", ...) */
 function h(tag, attrs, ...children) {
@@ -418,7 +437,7 @@ class RunsView {
           progress(r.step, r.total_steps),
           h("span", { class: "subtle", text: `${r.step} / ${r.total_steps}` }),
         ),
-        cols.map((c) => h("td", { class: "num", text: fmt(r.latest[c]) })),
+        cols.map((c) => h("td", { class: "num", text: latestText(r.latest, c) })),
         h("td", {}, metrics.length ? metrics : h("span", { class: "subtle", text: "–" })),
         h("td", {}, warn),
       );
@@ -915,8 +934,23 @@ class TrainingPanel {
       if (!this.charts[id])
         this.addChart(id, k, [k], { source: "metrics", note: "Evaluation metric." });
     }
+    // networks beyond one G and one D: their losses and accuracies join the standard charts
+    const perNet = new Set();
+    for (const [id, base] of [
+      ["losses", ["loss/D", "loss/G"]],
+      ["accuracy", ["acc/D"]],
+    ]) {
+      const extra = base.flatMap((k) => netKeys(keys, k));
+      extra.forEach((k) => perNet.add(k));
+      if (extra.length && this.charts[id]) {
+        const fixed = id === "losses" ? ["loss/D", "loss/G"] : ["acc/D", "acc/D_real", "acc/D_fake"];
+        this.charts[id].keys = [...fixed, ...extra];
+      }
+    }
     // every other logged scalar, one at a time
-    const others = keys.filter((k) => !SHOWN.has(k) && !BOOKKEEPING.has(k)).sort();
+    const others = keys
+      .filter((k) => !SHOWN.has(k) && !BOOKKEEPING.has(k) && !perNet.has(k))
+      .sort();
     if (others.length && !this.charts.other) {
       this.addChart("other", "More scalars", [], {
         extra: this.otherSelect,
