@@ -118,10 +118,19 @@ def evaluate_translation(G, pairs: ArrayDataset, n: int = 5000, seed: int = 0) -
 
     pairs = _subset(pairs, n, seed)
     spec = G.image_inputs()[0]
-    outputs = G.translate(pairs.inputs[spec.name]).numpy()
+    masks = pairs.inputs["mask"] if G.mask_input() is not None else None  # an inpainting
+    other = {} if masks is None else {"mask": masks}
+    outputs = G.translate(pairs.inputs[spec.name], **other).numpy()
     labels = None if pairs.y is None else pairs.y.numpy()
     reference = f"{pairs.info.name}:heldout n={len(pairs)}"
-    return translation_results(outputs, pairs.x.numpy(), labels, reference, seed)
+    return translation_results(
+        outputs,
+        pairs.x.numpy(),
+        labels,
+        reference,
+        seed,
+        masks=None if masks is None else masks.numpy(),
+    )
 
 
 def read_samples(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
