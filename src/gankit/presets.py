@@ -253,13 +253,13 @@ PRESETS["inpaint-digits"] = {
         "dilations": [2, 4],
         "lr": {"G": 5e-4, "D": 5e-4},
     },
-    "train": {"steps": 3000, "batch_size": 32, "sample_every": 250, "grid_size": 30},
+    "train": {"steps": 2000, "batch_size": 32, "sample_every": 250, "grid_size": 30},
 }
 PRESETS["inpaint-photos"] = {
     "family": "inpaint",
     "data": {"name": "photos", "image_size": 64, "flip": True, "masks": "centre", "hole": 24},
     "model": {"g_channels": 16, "d_channels": 32, "lr": {"G": 5e-4, "D": 5e-4}},
-    "train": {"steps": 1500, "batch_size": 16, "sample_every": 250, "grid_size": 24},
+    "train": {"steps": 1200, "batch_size": 8, "sample_every": 200, "grid_size": 24},
 }
 PRESETS["inpaint-folder"] = {
     "family": "inpaint",

@@ -82,9 +82,9 @@ def stroke(h: int, w: int, points: list[tuple[float, float]], width: int) -> np.
     img = Image.new("L", (w, h), 0)
     draw = ImageDraw.Draw(img)
     draw.line(points, fill=255, width=width, joint="curve")
-    r = width / 2
-    for x, y in (points[0], points[-1]):
-        draw.ellipse((x - r + 0.5, y - r + 0.5, x + r - 0.5, y + r - 0.5), fill=255)
+    r = (width - 1) / 2  # a disc of ``width`` px across, centred on each end
+    for x, y in (points[0], points[-1]) if width > 1 else ():
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=255)
     return np.asarray(img) > 0
 
 
