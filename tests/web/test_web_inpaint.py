@@ -12,7 +12,7 @@ from PIL import Image
 
 import gankit
 
-from .conftest import TRANSLATION, start_server, train
+from .conftest import TRANSLATION, spawn_serve, start_server, train
 from .test_web_api import png_array
 
 INPAINT = "00000-inpaint-mnist5k"
@@ -105,3 +105,63 @@ def test_refusals(client, translation_runs):
             assert r.status_code == 422 and "takes no mask" in r.text
     finally:
         srv.stop()
+
+
+@pytest.fixture
+def chromium() -> str:
+    from .test_web_e2e import chromium_or_fail
+
+    return chromium_or_fail()
+
+
+def test_mask_brush_in_chromium(chromium, inpaint_runs, tmp_path):
+    """The Translate tab of an inpainting run: a held-out image comes filled in its fixed hole;
+    painting a stroke over it and pressing Fill sends it with the stroke transparent, and the
+    filled image differs from the original only under the stroke."""
+    from playwright.sync_api import sync_playwright
+
+    from .test_web_e2e import CHROMIUM_ARGS
+
+    with np.load(inpaint_runs / INPAINT / "samples" / "bank.npz") as bank:
+        target = bank["target"][0, 0]  # (28, 28): the image the brush paints on
+    srv = spawn_serve(inpaint_runs)
+    errors: list[str] = []
+    rendered = """([id, alt]) => {
+        const img = document.querySelector(`[data-testid=${id}]`);
+        return img && !img.hidden && img.alt.includes(alt) && img.complete
+            && img.naturalWidth === 28;
+    }"""
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+            page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+            page.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
+            page.goto(f"{srv.url}/#/run/{INPAINT}/translate")
+            page.wait_for_function(rendered, arg=["translate-output", "held-out input 0"])
+            canvas = page.locator('[data-testid="mask-canvas"]')
+            canvas.wait_for()
+            fill = page.locator('[data-testid="mask-fill"]')
+            assert fill.is_disabled()  # nothing painted yet
+            box = canvas.bounding_box()
+            y = box["y"] + box["height"] / 2  # a horizontal stroke through the middle row
+            page.mouse.move(box["x"] + box["width"] * 0.25, y)
+            page.mouse.down()
+            page.mouse.move(box["x"] + box["width"] * 0.75, y, steps=8)
+            page.mouse.up()
+            fill.click()
+            page.wait_for_function(rendered, arg=["translate-output", "(painted)"])
+            link = page.locator('[data-testid="translate-download"]')
+            with page.expect_download() as download:
+                link.click()
+            out = np.asarray(Image.open(download.value.path()))
+            browser.close()
+    finally:
+        srv.stop()
+    assert errors == []
+    assert out.shape == (28, 28)
+    changed = np.argwhere(out != target)
+    assert len(changed)  # the stroke was filled
+    rows, cols = changed[:, 0], changed[:, 1]
+    assert rows.min() >= 11 and rows.max() <= 16  # 4 px brush on row 14
+    assert cols.min() >= 5 and cols.max() <= 22  # from 1/4 to 3/4 of the width
