@@ -13,6 +13,7 @@ classifier (accuracy against the digit's label, FID on its features).
         --threads 1 --grid docs/models/inpaint-digits.png
     python bench/quality/inpaint.py --preset inpaint-photos --variants inpaint,l1-only --seed 0 \\
         --threads 1 --grid docs/models/inpaint-photos.png
+    python bench/quality/inpaint.py --evaluate RUN_DIR [RUN_DIR ...]   # score exported generators
 """
 
 from __future__ import annotations
@@ -92,13 +93,91 @@ def score(name, outputs, images, masks, labels, seed, extra) -> dict:
     }
 
 
+def evaluate_runs(run_dirs: list[Path], seed: int, out: Path | None, grid: Path | None) -> None:
+    """Score the exported generators of finished (or interrupted) runs of one dataset on its
+    held-out images, beside the baselines; nothing is trained."""
+    import gankit
+    from gankit.config import RunConfig
+    from gankit.train.evaluation import load_run_data
+
+    first = run_dirs[0].parent.parent if run_dirs[0].suffix == ".pt" else run_dirs[0]
+    cfg = RunConfig.model_validate_json((first / "config.json").read_text())
+    _, held = load_run_data(cfg)
+    images, masks = held.x.numpy(), held.inputs["mask"].numpy()
+    labels = None if held.y is None else held.y.numpy()
+    rows, columns = [], {}
+    for b in BASELINES:
+        filled = mean_fill(images, masks) if b == "mean" else biharmonic_fill(images, masks)
+        rows.append(score(b, filled, images, masks, labels, seed, {}))
+        columns[b] = filled
+    for run in run_dirs:
+        G = from_checkpoint(run, held.info) if run.suffix == ".pt" else gankit.load(run)
+        filled = G.inpaint(images, masks).numpy()
+        name = f"{(run.parent.parent if run.suffix == '.pt' else run).name}@{G.meta['step']}"
+        rows.append(score(name, filled, images, masks, labels, seed, {"steps": G.meta["step"]}))
+        columns[name] = filled
+    report(rows, [r["method"] for r in rows[len(BASELINES) :]], out)
+    if grid:
+        write_grid(grid, images, masks, columns)
+
+
+def from_checkpoint(path: Path, info):
+    """The (EMA, when kept) generator of a training checkpoint, as ``gankit.load`` gives it."""
+    from gankit.config import RunConfig
+    from gankit.generator import Generator
+    from gankit.registry import MODELS
+    from gankit.train.checkpoint import load_checkpoint
+
+    state = load_checkpoint(path)
+    run_cfg = RunConfig.model_validate_json(state["config"])
+    family = MODELS.get(run_cfg.family)
+    cfg = family.Config.model_validate(run_cfg.model)
+    module = family.build_generator(cfg, info)
+    module.load_state_dict(state["ema"] or state["nets"]["G"])
+    meta = {"family": run_cfg.family, "step": int(state["step"])}
+    return Generator(family, cfg, info, module, meta)
+
+
+def report(rows: list[dict], names: list[str], out: Path | None) -> None:
+    for r in rows:
+        print(json.dumps(r), flush=True)
+    print("== table")
+    keys = ["psnr_hole", "psnr", "ssim", "accuracy", "fid", "sharpness_ratio", "train_cpu_s"]
+    shown = [k for k in keys if any(k in r for r in rows)]
+    print("| method | " + " | ".join(shown) + " |")
+    for r in rows:
+        print(f"| {r['method']} | " + " | ".join(str(r.get(k, "")) for k in shown) + " |")
+    bih = next(r for r in rows if r["method"] == "biharmonic")
+    for r in rows:
+        if r["method"] in names:
+            gap = r["psnr_hole"] - bih["psnr_hole"]
+            print(f"{r['method']}: hole PSNR - biharmonic = {gap:+.2f} dB")
+    print(command_line())
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps({"command": command_line(), "rows": rows}, indent=1))
+
+
+def write_grid(grid: Path, images, masks, columns: dict) -> None:
+    pick = np.linspace(0, len(images) - 1, 12).round().astype(int)
+    shown_in = masked(torch.from_numpy(images[pick]), torch.from_numpy(masks[pick])).numpy()
+    cols = [shown_in, *(c[pick] for c in columns.values()), images[pick]]
+    grid.parent.mkdir(parents=True, exist_ok=True)
+    grid.write_bytes(png_bytes(translation_grid(cols)))
+    print(f"grid: {grid} (input | {' | '.join(columns)} | original)")
+
+
 def main() -> None:
     p = base_parser(__doc__)
+    p.add_argument("--evaluate", type=Path, nargs="+", default=None, help="run folders to score")
     p.add_argument("--preset", default="inpaint-digits")
     p.add_argument("--variants", default="inpaint,l1-only", help=", ".join(VARIANTS))
     p.add_argument("--steps", type=int, default=None, help="override the preset's steps")
     p.add_argument("--grid", type=Path, default=None, help="PNG: input | each method | target")
     args = p.parse_args()
+    if args.evaluate:
+        evaluate_runs(args.evaluate, args.seed, args.out, args.grid)
+        return
     names = [v.strip() for v in args.variants.split(",") if v.strip()]
     for v in names:
         if v not in VARIANTS:
@@ -131,29 +210,9 @@ def main() -> None:
         rows.append(score(v, out, images, masks, labels, args.seed, extra))
         columns[v] = out
         print(json.dumps(rows[-1]), flush=True)
-    print("== table")
-    keys = ["psnr_hole", "psnr", "ssim", "accuracy", "fid", "sharpness_ratio", "train_cpu_s"]
-    shown = [k for k in keys if any(k in r for r in rows)]
-    print("| method | " + " | ".join(shown) + " |")
-    for r in rows:
-        print(f"| {r['method']} | " + " | ".join(str(r.get(k, "")) for k in shown) + " |")
-    bih = next(r for r in rows if r["method"] == "biharmonic")
-    for r in rows:
-        if r["method"] in names:
-            print(
-                f"{r['method']}: hole PSNR - biharmonic = {r['psnr_hole'] - bih['psnr_hole']:+.2f} dB"
-            )
-    print(command_line())
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps({"command": command_line(), "rows": rows}, indent=1))
+    report(rows, names, args.out)
     if args.grid:
-        pick = np.linspace(0, len(images) - 1, 12).round().astype(int)
-        shown_in = masked(torch.from_numpy(images[pick]), torch.from_numpy(masks[pick])).numpy()
-        cols = [shown_in, *(c[pick] for c in columns.values()), images[pick]]
-        args.grid.parent.mkdir(parents=True, exist_ok=True)
-        args.grid.write_bytes(png_bytes(translation_grid(cols)))
-        print(f"grid: {args.grid} (input | {' | '.join(columns)} | original)")
+        write_grid(args.grid, images, masks, columns)
 
 
 if __name__ == "__main__":
