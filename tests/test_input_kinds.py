@@ -22,6 +22,8 @@ CASES = {
     "label": ("cgan", "digits", {"g_channels": 8, "d_channels": 8}),
     "code": ("infogan", "digits", {"g_channels": 8, "d_channels": 8}),
     "image": ("pix2pix", "edges2digits", {"g_channels": 8, "d_channels": 8, "depth": 3}),
+    # the family's preset draws the holes (data.masks)
+    "mask": ("inpaint", "mnist5k", {"g_channels": 8, "d_channels": 8}),
 }
 
 
@@ -102,13 +104,22 @@ def test_declared_input_trains_resumes_exports_and_runs(kind, tmp_path):
     c, h, w = images[0].shape
     rng = np.random.default_rng(0)
     new = torch.from_numpy(rng.integers(0, 256, (5, c, h, w), dtype=np.uint8))
-    out = G.translate(new)
+    takes_mask = any(s.kind == "mask" for s in images)
+
+    def holes(n: int, hh: int, ww: int) -> dict[str, torch.Tensor]:
+        m = (rng.random((n, 1, hh, ww)) < 0.3).astype(np.uint8) * 255
+        return {"mask": torch.from_numpy(m)} if takes_mask else {}
+
+    other = holes(5, h, w)
+    out = G.translate(new, **other)
     assert out.shape == (5, *G.info.shape) and out.dtype == torch.uint8
-    assert torch.equal(out, G.translate(new))  # eval mode: no dropout noise at inference
+    assert torch.equal(out, G.translate(new, **other))  # eval mode: no noise at inference
     bigger = torch.from_numpy(rng.integers(0, 256, (2, c, 2 * h, 2 * w), dtype=np.uint8))
-    assert G.translate(bigger).shape == (2, *G.info.shape)  # resized to the trained size
+    # resized to the trained size; an inpainting keeps the image's own size (and pixels)
+    size = bigger.shape[1:] if takes_mask else G.info.shape
+    assert G.translate(bigger, **holes(2, 2 * h, 2 * w)).shape == (2, *size)
     with pytest.raises(gankit.errors.DataError, match="channel"):
-        G.translate(torch.zeros(1, c + 2, h, w, dtype=torch.uint8))
+        G.translate(torch.zeros(1, c + 2, h, w, dtype=torch.uint8), **holes(1, h, w))
     with pytest.raises(gankit.errors.ConfigError, match="use translate"):
         G.sample(4)
     bank = np.load(tmp_path / "run" / "samples" / "bank.npz")

@@ -154,6 +154,13 @@ class Generator:
                 f"this {self.family} generator takes no image (it draws from noise): "
                 "use sample(n) (CLI: gankit sample)"
             )
+        if self.mask_input() is not None:
+            if "mask" not in other:
+                raise ConfigError(
+                    f"this {self.family} generator fills holes: give mask= (uint8 "
+                    "(N, 1, H, W), 255 = hole) as well (CLI: gankit inpaint --mask)"
+                )
+            return self.inpaint(images, other["mask"], batch_size)
         x, _ = fit_input(images, specs[0], any_size=self.family_cls.fully_convolutional)
         outs = []
         for i in range(0, len(x), batch_size):
@@ -161,6 +168,58 @@ class Generator:
             part.update({k: v[i : i + batch_size] for k, v in other.items()})
             outs.append(to_uint8(self(**part)))
         return torch.cat(outs) if outs else torch.zeros(0, *self.info.shape, dtype=torch.uint8)
+
+    def mask_input(self) -> Input | None:
+        """The generator's mask input (an inpainting generator), or None."""
+        return next((s for s in self.inputs if s.kind == "mask"), None)
+
+    def inpaint(
+        self,
+        images: torch.Tensor | np.ndarray,
+        masks: torch.Tensor | np.ndarray,
+        batch_size: int = 64,
+    ) -> torch.Tensor:
+        """``images`` uint8 (N, C, H, W) with their holes filled, where ``masks`` uint8
+        (N, 1, H, W) is above 127 (white = remove); every other pixel comes back unchanged.
+
+        Images keep their own size (the generator is fully convolutional, and resizing would
+        change the pixels outside the hole); a mask must have its image's size.
+        """
+        spec = self.mask_input()
+        if spec is None:
+            raise ConfigError(
+                f"this {self.family} generator takes no mask: use translate(images) or sample(n)"
+            )
+        x, m = as_uint8_batch(images, "images"), as_uint8_batch(masks, "mask")
+        c = self.image_inputs()[0].shape[0]
+        if x.shape[1] != c:
+            raise DataError(
+                f"input images have {x.shape[1]} channel(s); this generator takes {c} "
+                f"({'grayscale' if c == 1 else 'RGB'})"
+            )
+        if m.shape[1] != 1 or len(m) != len(x) or m.shape[2:] != x.shape[2:]:
+            raise DataError(
+                f"mask is {tuple(m.shape)} but the images are {tuple(x.shape)}: give one "
+                "single-channel mask (N, 1, H, W) of each image's size (255 = hole)"
+            )
+        outs = []
+        for i in range(0, len(x), batch_size):
+            part = {
+                "image": x[i : i + batch_size].float().div(127.5).sub(1.0),
+                "mask": m[i : i + batch_size].float().div(127.5).sub(1.0),
+            }
+            outs.append(to_uint8(self(**part)))
+        return torch.cat(outs) if outs else torch.zeros_like(x)
+
+
+def as_uint8_batch(images: torch.Tensor | np.ndarray, what: str) -> torch.Tensor:
+    """uint8 (N, C, H, W) as a tensor ((C, H, W) becomes a batch of one); else one clear error."""
+    x = torch.as_tensor(np.asarray(images)) if not isinstance(images, torch.Tensor) else images
+    if x.ndim == 3:
+        x = x.unsqueeze(0)
+    if x.ndim != 4 or x.dtype != torch.uint8:
+        raise DataError(f"{what} must be uint8 (N, C, H, W); got {x.dtype} {tuple(x.shape)}")
+    return x
 
 
 def fit_input(

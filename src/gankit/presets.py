@@ -321,6 +321,32 @@ PRESETS["cyclegan-folders"] = {
         "sample_every": 250,
         "grid_size": 12,
     },
+# Inpainting (docs/models/inpaint.md): gated-convolution G, SN-PatchGAN D with the hinge loss,
+# λ_L1 = 10 over the hole. Digits: the held-out digits' 14×14 centre hole (Context Encoders'
+# central region); photos: 64 px crops with a 24 px centre hole; a user's folder: boxes and
+# free-form strokes mixed, the masks people draw.
+PRESETS["inpaint-digits"] = {
+    "family": "inpaint",
+    "data": {"name": "mnist5k", "masks": "centre", "hole": 14},
+    "model": {
+        "g_channels": 16,
+        "d_channels": 32,
+        "dilations": [2, 4],
+        "lr": {"G": 5e-4, "D": 5e-4},
+    },
+    "train": {"steps": 2000, "batch_size": 32, "sample_every": 250, "grid_size": 30},
+}
+PRESETS["inpaint-photos"] = {
+    "family": "inpaint",
+    "data": {"name": "photos", "image_size": 64, "flip": True, "masks": "centre", "hole": 24},
+    "model": {"g_channels": 16, "d_channels": 32, "lr": {"G": 5e-4, "D": 5e-4}},
+    "train": {"steps": 1200, "batch_size": 8, "sample_every": 200, "grid_size": 24},
+}
+PRESETS["inpaint-folder"] = {
+    "family": "inpaint",
+    "data": {"name": "folder", "image_size": 64, "flip": True, "masks": "boxes,strokes"},
+    "model": {"g_channels": 16, "d_channels": 32, "lr": {"G": 5e-4, "D": 5e-4}},
+    "train": {"steps": 3000, "batch_size": 16, "sample_every": 250, "grid_size": 24},
 }
 
 # What `gankit train FAMILY [--data D]` starts from when no preset or config file is named:
@@ -335,6 +361,7 @@ FAMILY_DEFAULT_PRESET = {
     "pix2pix": "pix2pix-edges2digits",
     "srgan": "srgan-photos",
     "cyclegan": "cyclegan-digits2mnist",
+    "inpaint": "inpaint-digits",
 }
 # A family's preset for one of its other bundled datasets, or for a user's folder.
 DATA_DEFAULT_PRESET = {
@@ -348,6 +375,8 @@ DATA_DEFAULT_PRESET = {
     ("cyclegan", "folder"): "cyclegan-folders",
     ("cyclegan", "paired"): "cyclegan-folders",
     ("cyclegan", "unpaired"): "cyclegan-folders",
+    ("inpaint", "photos"): "inpaint-photos",
+    ("inpaint", "folder"): "inpaint-folder",
 }
 # For 2-D toy data: `gankit train --data ring|grid` takes the preset that reaches the toy bars
 # (MGAN on the ring, self-conditioning on the grid); `gankit train mlp-gan --data grid` the plain

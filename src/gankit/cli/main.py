@@ -8,7 +8,7 @@ import sys
 import typer
 from rich.console import Console
 
-from gankit.cli import compare, eval_cmd, resume, sample, serve, train, translate, upscale
+from gankit.cli import compare, eval_cmd, inpaint, resume, sample, serve, train, translate, upscale
 from gankit.cli import list as list_cmd
 from gankit.errors import GankitError
 
@@ -30,6 +30,7 @@ app.command("resume")(resume.resume)
 app.command("sample")(sample.sample)
 translate.register(app)
 upscale.register(app)
+inpaint.register(app)
 app.command("list")(list_cmd.list_)
 eval_cmd.register(app)
 compare.register(app)

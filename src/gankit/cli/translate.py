@@ -1,7 +1,8 @@
 """``gankit translate``: run a translation generator (pix2pix, cyclegan, ...) on images; no
 dataset needed. ``--direction BA`` runs a two-way run's B -> A generator (cyclegan's G_BA).
 
-Input: an image file, a folder of images, or an ``.npz`` with ``images`` uint8 (N, C, H, W).
+Input: an image file, a folder of images, or an ``.npz`` with ``images`` uint8 (N, C, H, W)
+(for an inpainting run, with ``mask`` uint8 (N, 1, H, W) too, 255 = hole: see ``gankit inpaint``).
 Output: an image file (one input), a folder of PNGs (named after the inputs), or an ``.npz`` with
 ``images`` uint8 (N, C, H, W). Everything is read and translated before anything is written, so
 a bad input leaves no partial output.
@@ -138,6 +139,27 @@ def translate(
             "use gankit sample"
         )
     spec = specs[0]
+    if G.mask_input() is not None:  # an inpainting run: images and their holes from an .npz
+        from gankit.cli.inpaint import read_npz
+
+        if input.suffix.lower() != ".npz":
+            raise ConfigError(
+                f"run {str(path)!r} fills holes: give an .npz with 'images' and 'mask' "
+                "(255 = hole), or use gankit inpaint --input IMAGE --mask MASK"
+            )
+        x_np, masks = read_npz(input, spec.shape[0])
+        x, m = torch.from_numpy(x_np), torch.from_numpy(masks)
+        outputs = G.inpaint(x, m).numpy()
+        files = output_files(out, [f"{i:05d}" for i in range(len(x))], outputs)
+        if grid is not None:
+            from gankit.data.masks import masked
+
+            files[grid] = png_bytes(translation_grid([masked(x, m), outputs]))
+        for p, data in files.items():
+            p.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(p, data)
+        console.print(f"filled the holes of {len(outputs)} image(s) to {out}")
+        return
     images, names = read_inputs(input, spec.shape[0])
     fitted, notes = [], set()
     any_size = G.family_cls.fully_convolutional  # super-resolution: every size as it is

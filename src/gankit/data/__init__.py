@@ -27,6 +27,10 @@ def load_dataset(cfg: DataConfig, seed: int = 0) -> ArrayDataset:
         from gankit.data.paired import reverse_pairs
 
         ds = ds.reversed() if hasattr(ds, "reversed") else reverse_pairs(ds)
+    if cfg.masks:
+        from gankit.data.masks import with_masks
+
+        ds = with_masks(ds, cfg.masks, cfg.hole, cfg.holdout)
     return ds
 
 

@@ -7,10 +7,12 @@ per-sample Python loop. Images are kept as uint8 ``(N, C, H, W)`` and scaled to 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+HOLE_VALUE = 128 / 127.5 - 1.0  # a masked image's hole, scaled (gankit.data.masks.HOLE_FILL)
 
 
 class DataConfig(BaseModel):
@@ -42,6 +44,14 @@ class DataConfig(BaseModel):
         le=64,
         description="random shifts of up to N px (pad + crop; a pair moves together)",
     )
+    masks: str | None = Field(
+        None,
+        description="holes to inpaint, drawn per batch: centre, boxes, strokes (comma-separated "
+        "to mix)",
+    )
+    hole: int | None = Field(
+        None, ge=1, le=1024, description="mask size in px (centre side, largest box side)"
+    )
 
     @model_validator(mode="after")
     def _two_folders_are_pairs(self) -> DataConfig:
@@ -51,6 +61,13 @@ class DataConfig(BaseModel):
         if (self.path_a or self.path_b) and self.name not in ("paired", "unpaired"):
             self.name = "paired"
         return self
+
+    @field_validator("masks")
+    @classmethod
+    def _known_masks(cls, v: str | None) -> str | None:
+        from gankit.data.masks import parse_kinds
+
+        return None if v is None else ",".join(parse_kinds(v))
 
 
 class DataInfo(BaseModel):
@@ -83,6 +100,8 @@ class ArrayDataset:
     ``held``: bool ``(N,)``, the samples the dataset itself holds out (a split by class or by
     photo), or None.
     ``augment``: (flip, jitter) applied per batch, identically to ``x`` and its inputs.
+    ``masks``: where set (``data.masks``), training batches draw fresh holes (``mask``) and the
+    masked ``image`` from them; unaugmented batches keep the fixed ones in ``inputs``.
     """
 
     x: torch.Tensor
@@ -92,6 +111,7 @@ class ArrayDataset:
     inputs: dict[str, torch.Tensor] = field(default_factory=dict)
     held: torch.Tensor | None = None
     augment: tuple[bool, int] = (False, 0)
+    masks: Any = None  # gankit.data.masks.MaskSpec
 
     def __post_init__(self) -> None:
         assert self.y is None or len(self.y) == len(self.x)
@@ -126,6 +146,10 @@ class ArrayDataset:
         if augment and (flip or jitter) and self.info.kind == "images":
             keys = ["real", *self.inputs]
             out.update(zip(keys, paired_augment([out[k] for k in keys], flip, jitter), strict=True))
+        if augment and self.masks is not None:  # fresh holes for every training batch
+            m = self.masks.draw_batch(len(idx), *self.info.shape[1:]).to(device)
+            out["mask"] = m.float().div_(127.5).sub_(1.0)
+            out["image"] = torch.where(m > 127, HOLE_VALUE, out["real"])
         return out
 
     def sampler(self, batch_size: int, seed: int, rank: int = 0, world: int = 1) -> BatchSampler:
@@ -142,6 +166,7 @@ class ArrayDataset:
             {k: v[idx] for k, v in self.inputs.items()},
             None,
             self.augment,
+            self.masks,
         )
 
 

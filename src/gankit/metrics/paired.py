@@ -67,6 +67,20 @@ def high_frequency_ratio(outputs: np.ndarray, targets: np.ndarray, cutoff: float
     return power(outputs) / max(power(targets), 1e-12)
 
 
+def hole_psnr(outputs: np.ndarray, targets: np.ndarray, masks: np.ndarray) -> float:
+    """Mean per-image PSNR in dB over the hole's pixels only (masks uint8 (N, 1, H, W), > 127 =
+    hole): an inpainting's score, not diluted by the pixels it was given. Exact fills count as
+    100 dB; images without a hole are skipped."""
+    vals = []
+    for o, t, m in zip(outputs, targets, masks, strict=True):
+        hole = np.broadcast_to(m > 127, o.shape)
+        if not hole.any():
+            continue
+        mse = np.mean((o[hole].astype(np.float64) - t[hole].astype(np.float64)) ** 2)
+        vals.append(100.0 if mse == 0 else 10 * np.log10(255.0**2 / mse))
+    return float(np.mean(vals)) if vals else float("nan")
+
+
 def ssim(outputs: np.ndarray, targets: np.ndarray) -> float:
     """Mean per-image SSIM (7×7 window, or the image's size when smaller)."""
     from skimage.metrics import structural_similarity
@@ -95,8 +109,10 @@ def translation_results(
     labels: np.ndarray | None,
     reference: str,
     seed: int = 0,
+    masks: np.ndarray | None = None,
 ) -> list[Result]:
-    """Every translation metric that fits these images, each with its passport."""
+    """Every translation metric that fits these images, each with its passport; with ``masks``
+    (an inpainting's holes) the PSNR over the holes too."""
     if outputs.shape != targets.shape:
         raise ValueError(f"outputs {outputs.shape} and targets {targets.shape} differ in shape")
     base = {
@@ -137,6 +153,17 @@ def translation_results(
             passport=passport("sharpness"),
         ),
     ]
+    if masks is not None:
+        results.append(
+            Result(
+                "psnr",
+                "psnr_hole",
+                hole_psnr(outputs, targets, masks),
+                better="higher",
+                note="PSNR over the holes' pixels only",
+                passport=passport("psnr"),
+            )
+        )
     if labels is not None and outputs.shape[1:] == (1, 28, 28):
         from gankit.metrics import features, fid
 

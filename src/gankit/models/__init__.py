@@ -2,8 +2,7 @@
 
 from gankit.models.base import Family, ModelConfig, Phase
 
-from gankit.models import mlp_gan, dcgan, cgan, infogan, autoencoder, pix2pix  # noqa: E402,F401  isort: skip
-from gankit.models import srgan  # noqa: E402,F401  isort: skip
-from gankit.models import cyclegan  # noqa: E402,F401  isort: skip
+from gankit.models import mlp_gan, dcgan, cgan, infogan, autoencoder  # noqa: E402,F401  isort: skip
+from gankit.models import pix2pix, cyclegan, srgan, inpaint  # noqa: E402,F401  isort: skip
 
 __all__ = ["Family", "ModelConfig", "Phase"]

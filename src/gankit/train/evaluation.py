@@ -125,10 +125,19 @@ def evaluate_translation(G, pairs: ArrayDataset, n: int = 5000, seed: int = 0) -
     else:  # an input the family makes from the clean image (super-resolution's degradation)
         bank, _ = G.family_cls.sample_bank(G.cfg, G.info, len(pairs), pairs)
         inputs = to_uint8(bank[spec.name])
-    outputs = G.translate(inputs).numpy()
+    masks = pairs.inputs["mask"] if G.mask_input() is not None else None  # an inpainting
+    other = {} if masks is None else {"mask": masks}
+    outputs = G.translate(inputs, **other).numpy()
     labels = None if pairs.y is None else pairs.y.numpy()
     reference = f"{pairs.info.name}:heldout n={len(pairs)}"
-    return translation_results(outputs, pairs.x.numpy(), labels, reference, seed)
+    return translation_results(
+        outputs,
+        pairs.x.numpy(),
+        labels,
+        reference,
+        seed,
+        masks=None if masks is None else masks.numpy(),
+    )
 
 
 def read_samples(path: Path) -> tuple[np.ndarray, np.ndarray | None]:

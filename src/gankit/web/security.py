@@ -21,7 +21,7 @@ from fastapi import HTTPException
 
 MAX_BODY = 16 * 1024  # bytes of a request body
 MAX_UPLOAD = 4 * 1024 * 1024  # bytes of an uploaded image
-UPLOAD_PATH = re.compile(r"^/api/runs/[^/]+/translate$")  # the one route that takes an image
+UPLOAD_PATH = re.compile(r"^/api/runs/[^/]+/(translate|inpaint)$")  # the routes that take an image
 GENERATION_SLOTS = 2  # generation requests running at once; more get 429
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 

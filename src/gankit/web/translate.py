@@ -5,6 +5,10 @@ writes ``samples/bank.npz`` once: the fixed held-out inputs (by input name) and 
 (``target``). The page picks one of those, or uploads a PNG or JPEG: the upload is held in memory
 only (never written to disk), bounded in bytes (by ``Guard``) and in pixels before it is decoded,
 opened with Pillow's PNG and JPEG decoders alone, and converted to the input's channels.
+
+An inpainting run (its generator also takes a ``mask``) fills held-out images in their fixed
+holes, and fills the holes a user brushes: the page sends one PNG whose transparent pixels are the
+hole (``POST .../inpaint``), so the image and its mask travel, and are checked, together.
 """
 
 from __future__ import annotations
@@ -101,9 +105,21 @@ def png_response(data: bytes, notes: list[str]) -> Response:
     return Response(data, media_type="image/png", headers=headers)
 
 
+def mask_input(lg: LoadedGenerator) -> Input | None:
+    return next((s for s in lg.inputs if s.kind == "mask"), None)
+
+
 def translate_one(lg: LoadedGenerator, x: np.ndarray, spec: Input) -> tuple[bytes, list[str]]:
     """The output for one uint8 input image (1, C, H, W), as PNG, and what was done to fit it."""
     from gankit.generator import fit_input
+
+    if mask_input(lg) is not None:
+        raise invalid(
+            ("body",),
+            f"this {lg.g.family} generator fills holes: send a PNG whose transparent pixels are "
+            "the hole to .../inpaint",
+            None,
+        )
 
     try:
         x, note = fit_input(x, spec)
@@ -116,6 +132,32 @@ def translate_one(lg: LoadedGenerator, x: np.ndarray, spec: Input) -> tuple[byte
 
 def decode_upload(data: bytes, channels: int) -> tuple[np.ndarray, list[str]]:
     """An uploaded PNG or JPEG as uint8 (1, C, H, W) with the input's ``channels``, and notes."""
+    with open_upload(data) as im:
+        return to_channels(im, channels)
+
+
+def decode_holes(data: bytes, channels: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """An uploaded PNG whose transparent pixels (alpha < 128) are the hole: the image as uint8
+    (1, C, H, W) and its mask (1, 1, H, W), 255 = hole."""
+    with open_upload(data) as im:
+        if im.mode == "P" or "A" not in im.getbands():
+            im = im.convert("RGBA") if "transparency" in im.info else im
+        if "A" not in im.getbands():
+            raise invalid(
+                ("body",),
+                "the image has no transparency: its transparent pixels are the hole",
+                None,
+            )
+        alpha = np.array(im.getchannel("A"), dtype=np.uint8)
+        if not (alpha < 128).any():
+            raise invalid(("body",), "no hole: make the pixels to remove transparent", None)
+        x, notes = to_channels(im, channels)
+    mask = np.where(alpha < 128, 255, 0).astype(np.uint8)[None, None]
+    return x, mask, notes
+
+
+def open_upload(data: bytes) -> Image.Image:
+    """An uploaded PNG or JPEG, checked (size from its header first) and decoded."""
     if not data:
         raise invalid(("body",), "no image in the request: send a PNG or JPEG file", None)
     try:
@@ -132,10 +174,9 @@ def decode_upload(data: bytes, channels: int) -> tuple[np.ndarray, list[str]]:
             )
         try:
             im.load()
-            im = ImageOps.exif_transpose(im)  # a phone photo stands the way it was taken
+            return ImageOps.exif_transpose(im)  # a phone photo stands the way it was taken
         except Exception as e:  # a truncated or corrupt file: Pillow raises several kinds
             raise invalid(("body",), f"the {im.format} image cannot be decoded: {e}", None) from e
-        return to_channels(im, channels)
 
 
 def to_channels(im: Image.Image, channels: int) -> tuple[np.ndarray, list[str]]:
@@ -201,6 +242,10 @@ def translate_heldout(
     spec = image_input(lg, run_id)
     x, _ = held_out(store, run_id, spec)
     x = one(x, index, run_id)
+    if mask_input(lg) is not None:  # an inpainting: the held-out image in its fixed hole
+        m = one(store.bank(store.get(run_id)).get("mask", x[:0]), index, run_id)
+        with generation_slot(slots), torch.inference_mode():
+            return png_response(png_of(lg.g.inpaint(x, m)), [])
     with generation_slot(slots):
         png, notes = translate_one(lg, x, spec)
     return png_response(png, notes)
@@ -227,5 +272,39 @@ async def translate_upload(
             x, notes = decode_upload(data, spec.shape[0])
             png, fit_notes = translate_one(lg, x, spec)
         return png_response(png, notes + fit_notes)
+
+    return await run_in_threadpool(work)
+
+
+@router.post(
+    "/api/runs/{run_id}/inpaint",
+    summary="Fill the transparent pixels of an uploaded PNG (PNG)",
+    response_class=Response,
+    responses={**TRANSLATED, **RUN, **GENERATION_ERRORS, **UPLOAD_ERRORS},
+    openapi_extra=UPLOAD_BODY,
+)
+async def inpaint_upload(
+    run_id: RunId, request: Request, store: Store, generators: Generators, slots: Slots
+) -> Response:
+    """An inpainting run's fill of an uploaded PNG whose transparent pixels are the hole (what
+    the page's mask brush sends), at the image's own size; every other pixel comes back as sent.
+    The image is held in memory only."""
+    data = await request.body()  # bounded by the Guard (413 over MAX_UPLOAD)
+
+    def work() -> Response:
+        lg = generators.need(run_id, store.get(run_id))
+        spec = image_input(lg, run_id)
+        if mask_input(lg) is None:
+            raise invalid(
+                ("path", "run_id"),
+                f"run {run_id!r} has a {lg.g.family} generator that takes no mask: translate "
+                "the image instead",
+                run_id,
+            )
+        with generation_slot(slots):
+            x, m, notes = decode_holes(data, spec.shape[0])
+            with torch.inference_mode():
+                out = lg.g.inpaint(x, m)
+        return png_response(png_of(out), notes)
 
     return await run_in_threadpool(work)

@@ -1331,6 +1331,139 @@ class Pane {
   }
 }
 
+/**
+ * The mask brush of an inpainting run: paint over an image what to remove, then send it with the
+ * painted pixels transparent (POST .../inpaint) and show the fill. The mask is kept at the image's
+ * own resolution; the canvas is only shown larger.
+ */
+class MaskBrush {
+  constructor(onFill) {
+    this.onFill = onFill;
+    this.canvas = h("canvas", {
+      class: "mask-canvas pixelated",
+      width: 1,
+      height: 1,
+      "aria-label": "image to paint the hole on",
+      "data-testid": "mask-canvas",
+    });
+    this.size = h("input", {
+      type: "range",
+      id: "mask-brush-size",
+      min: 1,
+      max: 32,
+      value: 4,
+      "data-testid": "mask-brush-size",
+    });
+    this.fillButton = h("button", {
+      type: "button",
+      class: "btn",
+      text: "Fill the hole",
+      disabled: true,
+      "data-testid": "mask-fill",
+      onclick: () => this.fill(),
+    });
+    this.clearButton = h("button", {
+      type: "button",
+      class: "btn btn-small",
+      text: "Clear",
+      onclick: () => this.clear(),
+    });
+    this.el = h(
+      "div",
+      { class: "mask-brush", hidden: true },
+      h("h3", { class: "thumbs-title", text: "Paint what to remove" }),
+      this.canvas,
+      h(
+        "div",
+        { class: "field" },
+        h("label", { for: "mask-brush-size", text: "Brush size (px of the image)" }),
+        this.size,
+      ),
+      h("div", { class: "mask-actions" }, this.clearButton, this.fillButton),
+    );
+    let painting = false;
+    this.canvas.addEventListener("pointerdown", (e) => {
+      painting = true;
+      this.canvas.setPointerCapture(e.pointerId);
+      this.paint(e);
+    });
+    this.canvas.addEventListener("pointermove", (e) => painting && this.paint(e));
+    const stop = () => (painting = false);
+    this.canvas.addEventListener("pointerup", stop);
+    this.canvas.addEventListener("pointercancel", stop);
+  }
+
+  /** Show ``url`` (an image the page may read: same origin or a blob) to paint on. */
+  async load(url, what, targetUrl) {
+    const img = new Image();
+    img.src = url;
+    await img.decode();
+    this.image = img;
+    this.what = what;
+    this.targetUrl = targetUrl;
+    const { naturalWidth: w, naturalHeight: hgt } = img;
+    this.canvas.width = w;
+    this.canvas.height = hgt;
+    this.canvas.style.width = `${Math.min(320, Math.max(160, w * 4))}px`;
+    this.mask = new Uint8Array(w * hgt);
+    this.el.hidden = false;
+    this.draw();
+  }
+
+  clear() {
+    if (!this.mask) return;
+    this.mask.fill(0);
+    this.draw();
+  }
+
+  paint(e) {
+    const rect = this.canvas.getBoundingClientRect();
+    const { width: w, height: hgt } = this.canvas;
+    const cx = ((e.clientX - rect.left) / rect.width) * w;
+    const cy = ((e.clientY - rect.top) / rect.height) * hgt;
+    const r = Number(this.size.value) / 2;
+    for (let y = Math.max(0, Math.floor(cy - r)); y < Math.min(hgt, Math.ceil(cy + r)); y++) {
+      for (let x = Math.max(0, Math.floor(cx - r)); x < Math.min(w, Math.ceil(cx + r)); x++) {
+        if ((x + 0.5 - cx) ** 2 + (y + 0.5 - cy) ** 2 <= r * r) this.mask[y * w + x] = 1;
+      }
+    }
+    this.draw();
+  }
+
+  /** The image with the painted pixels tinted. */
+  draw() {
+    const ctx = this.canvas.getContext("2d");
+    ctx.drawImage(this.image, 0, 0);
+    const data = ctx.getImageData(0, 0, this.canvas.width, this.canvas.height);
+    for (let i = 0; i < this.mask.length; i++) {
+      if (!this.mask[i]) continue;
+      data.data[4 * i] = 255;
+      data.data[4 * i + 1] = Math.round(data.data[4 * i + 1] * 0.3);
+      data.data[4 * i + 2] = Math.round(data.data[4 * i + 2] * 0.3);
+    }
+    ctx.putImageData(data, 0, 0);
+    this.fillButton.disabled = !this.mask.some((v) => v);
+  }
+
+  /** The image as a PNG whose painted pixels are transparent (the hole). */
+  holes() {
+    const c = document.createElement("canvas");
+    c.width = this.canvas.width;
+    c.height = this.canvas.height;
+    const ctx = c.getContext("2d");
+    ctx.drawImage(this.image, 0, 0);
+    const data = ctx.getImageData(0, 0, c.width, c.height);
+    for (let i = 0; i < this.mask.length; i++) if (this.mask[i]) data.data[4 * i + 3] = 0;
+    ctx.putImageData(data, 0, 0);
+    return new Promise((resolve) => c.toBlob(resolve, "image/png"));
+  }
+
+  async fill() {
+    const blob = await this.holes();
+    this.onFill(blob, this.what, this.targetUrl);
+  }
+}
+
 class TranslatePanel {
   constructor(run, root) {
     this.run = run;
@@ -1397,8 +1530,27 @@ class TranslatePanel {
       this.caption,
       this.download,
     );
+    if (run.generator.inputs.some((s) => s.kind === "mask")) {
+      // an inpainting run: held-out images come filled in their fixed holes, and any image
+      // (held-out or uploaded) can be painted over and filled
+      this.brush = new MaskBrush((blob, what, targetUrl) => this.fillHoles(blob, what, targetUrl));
+      pick.append(this.brush.el);
+    }
     root.append(h("div", { class: "generate" }, pick, result));
     this.loadHeldOut();
+  }
+
+  /** Fill the transparent pixels of ``blob`` (the brush's image) and show the result. */
+  async fillHoles(blob, what, targetUrl) {
+    if (this.holesUrl) URL.revokeObjectURL(this.holesUrl);
+    this.holesUrl = URL.createObjectURL(blob);
+    await this.translate(
+      () => api.image(`${this.base}/inpaint`, blob),
+      this.holesUrl,
+      targetUrl,
+      `${what} (painted)`,
+      `${this.run.id}-filled.png`,
+    );
   }
 
   async loadHeldOut() {
@@ -1434,6 +1586,7 @@ class TranslatePanel {
   async translateHeldOut(i) {
     const target = this.heldOut.targets ? `${this.base}/heldout/${i}/target.png` : null;
     this.select(i);
+    if (this.brush && target) this.brush.load(target, `held-out image ${i}`, target);
     await this.translate(
       () => api.image(`${this.base}/heldout/${i}/translate`),
       `${this.base}/heldout/${i}/input.png`,
@@ -1452,6 +1605,13 @@ class TranslatePanel {
     if (this.inputUrl) URL.revokeObjectURL(this.inputUrl);
     this.inputUrl = URL.createObjectURL(file);
     this.select(null);
+    if (this.brush) {
+      // nothing to fill until a hole is painted
+      await this.brush.load(this.inputUrl, file.name, null).catch(() =>
+        toast(`${file.name} cannot be shown: choose a PNG or JPEG`),
+      );
+      return;
+    }
     const stem = file.name.replace(/\.[^.]*$/, "") || "upload";
     await this.translate(
       () => api.image(`${this.base}/translate`, file),
@@ -1492,6 +1652,7 @@ class TranslatePanel {
   destroy() {
     if (this.inputUrl) URL.revokeObjectURL(this.inputUrl);
     if (this.outputUrl) URL.revokeObjectURL(this.outputUrl);
+    if (this.holesUrl) URL.revokeObjectURL(this.holesUrl);
   }
 }
 
