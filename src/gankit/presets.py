@@ -321,6 +321,7 @@ PRESETS["cyclegan-folders"] = {
         "sample_every": 250,
         "grid_size": 12,
     },
+}
 # Inpainting (docs/models/inpaint.md): gated-convolution G, SN-PatchGAN D with the hinge loss,
 # λ_L1 = 10 over the hole. Digits: the held-out digits' 14×14 centre hole (Context Encoders'
 # central region); photos: 64 px crops with a 24 px centre hole; a user's folder: boxes and
