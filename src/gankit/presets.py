@@ -240,6 +240,33 @@ PRESETS["pix2pix-pairs"] = {
     "train": {"steps": 4000, "batch_size": 16, "sample_every": 250, "grid_size": 24},
 }
 
+# Text to image (docs/models/text2image.md): GAN-CLS + GAN-INT on the cGAN preset's networks, the
+# character-level text encoder trained first for 1,000 matching-loss steps, then frozen.
+PRESETS["text2image-digits"] = {
+    "family": "text2image",
+    "data": {"name": "digit-captions"},
+    "model": {
+        "z_dim": 64,
+        "g_channels": 32,
+        "d_channels": 32,
+        "g_norm": "pixel",
+        "lr": {"G": 1e-3, "D": 1e-3},
+    },
+    "train": {
+        "steps": 3000,
+        "batch_size": 64,
+        "ema": 0.999,
+        "ema_start": 500,
+        "sample_every": 500,
+        "grid_size": 40,
+    },
+}
+# A user's folder of captioned images, read at 64 px.
+PRESETS["text2image-folder"] = deep_update(
+    PRESETS["text2image-digits"],
+    {"data": {"name": "captioned", "image_size": 64}, "train": {"steps": 4000}},
+)
+
 # What `gankit train FAMILY [--data D]` starts from when no preset or config file is named:
 # the family's preset for 2-D toy data when D is a toy, else its image preset.
 FAMILY_DEFAULT_PRESET = {
@@ -250,12 +277,15 @@ FAMILY_DEFAULT_PRESET = {
     "autoencoder": "autoencoder-mnist",
     "vae": "vae-mnist",
     "pix2pix": "pix2pix-edges2digits",
+    "text2image": "text2image-digits",
 }
 # A family's preset for one of its other bundled datasets, or for a user's folder.
 DATA_DEFAULT_PRESET = {
     ("pix2pix", "edges2photos"): "pix2pix-edges2photos",
     ("pix2pix", "folder"): "pix2pix-pairs",
     ("pix2pix", "paired"): "pix2pix-pairs",
+    ("text2image", "folder"): "text2image-folder",
+    ("text2image", "captioned"): "text2image-folder",
 }
 # For 2-D toy data: `gankit train --data ring|grid` takes the preset that reaches the toy bars
 # (MGAN on the ring, self-conditioning on the grid); `gankit train mlp-gan --data grid` the plain
