@@ -125,7 +125,10 @@ def main() -> None:
             "variant": v,
             "seed": args.seed,
             "steps": trainer.step,
-            **{k: round(x, 4) if isinstance(x, float) else x for k, x in score(held, samples).items()},
+            **{
+                k: round(x, 4) if isinstance(x, float) else x
+                for k, x in score(held, samples).items()
+            },
             "train_cpu_s": round(cpu, 1),
             "train_wall_s": round(wall, 1),
             "threads": args.threads,

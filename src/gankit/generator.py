@@ -162,7 +162,7 @@ class Generator:
         tokens = self.text_tokens(text)
         spec = self.text_inputs()[0]
         outs = []
-        for i, t in enumerate(tokens):
+        for t in tokens:
             inputs = self.latent(n, seed)  # the same noise for every caption
             inputs[spec.name] = t.expand(n, -1)
             outs.append(to_uint8(self(**inputs)))

@@ -29,6 +29,7 @@ upright, regular 9 leaning right — so those combinations are never seen in tra
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -250,6 +251,12 @@ def _pairs_dataset(
     return ds
 
 
+@lru_cache(maxsize=1)
+def _bundled_words() -> dict[str, list[str]]:
+    """The attribute words of the 5,000 bundled digits (measured once a process)."""
+    return attributes(measure(_mnist5k_arrays()[0]))
+
+
 @register_dataset("digit-captions")
 def load_digit_captions(cfg: DataConfig, seed: int) -> CaptionedDataset:
     """The 5,000 bundled digits, each with 4 English and 4 Korean captions (40,000 pairs, 28x28,
@@ -259,17 +266,12 @@ def load_digit_captions(cfg: DataConfig, seed: int) -> CaptionedDataset:
         per = max(1, cfg.limit // 10)
         held0 = digit_split(y).numpy()
         keep = np.concatenate(
-            [
-                np.flatnonzero((y == k) & side)[:per]
-                for k in range(10)
-                for side in (held0, ~held0)
-            ]
+            [np.flatnonzero((y == k) & side)[:per] for k in range(10) for side in (held0, ~held0)]
         )
         keep.sort()
     else:
         keep = np.arange(len(y))
-    words = attributes(measure(x))
-    held = digit_split(y).numpy() | held_combos(y, words)
+    held = digit_split(y).numpy() | held_combos(y, _bundled_words())
     image_of, langs, texts, named = digit_captions(x[keep], y[keep], keep)
     meta = [
         {"lang": lang, "index": str(int(keep[i])), **what}

@@ -32,7 +32,6 @@ from __future__ import annotations
 from typing import Literal
 
 import torch
-import torch.nn.functional as F
 from pydantic import Field
 from torch import nn
 
@@ -87,7 +86,9 @@ class TextGenerator(nn.Module):
         self.encoder = as_buffers(TextEncoder(cfg.embed_dim, cfg.encoder_channels))
         self.register_buffer("encoder_trained", torch.zeros((), dtype=torch.long))
         self.project = nn.Sequential(nn.Linear(cfg.embed_dim, cfg.proj_dim), nn.LeakyReLU(0.2))
-        self.body = make_generator(cfg.model_copy(update={"z_dim": cfg.z_dim + cfg.proj_dim}), shape)
+        self.body = make_generator(
+            cfg.model_copy(update={"z_dim": cfg.z_dim + cfg.proj_dim}), shape
+        )
 
     def embed(self, text: torch.Tensor) -> torch.Tensor:
         """Symbol ids ``(B, L)`` -> embeddings ``(B, E)``; float input is already embeddings."""
@@ -188,9 +189,7 @@ class Text2Image(Family):
             G.encoder_trained.fill_(1)
             self.encoder_stats = stats
         with torch.no_grad():
-            emb = torch.cat(
-                [G.encoder(t.to(device)).cpu() for t in data.extra["text"].split(1024)]
-            )
+            emb = torch.cat([G.encoder(t.to(device)).cpu() for t in data.extra["text"].split(1024)])
         data.extra["embedding"] = emb
         return data
 
