@@ -36,6 +36,7 @@ from gankit.data import to_uint8  # noqa: E402
 from gankit.data.captions import HELD_COMBOS, attributes, measure  # noqa: E402
 from gankit.metrics.features import predict  # noqa: E402
 from gankit.models.text import encode_texts  # noqa: E402
+from gankit.train.checkpoint import checkpoint_name, load_checkpoint  # noqa: E402
 from gankit.viz import image_grid, png_bytes  # noqa: E402
 
 VARIANTS = {
@@ -104,6 +105,13 @@ def main() -> None:
     p.add_argument("--variants", default="gan-cls,no-matching,cgan", help=", ".join(VARIANTS))
     p.add_argument("--steps", type=int, default=None, help="override the presets' steps")
     p.add_argument("--grid", type=Path, default=None, help="PNG: rows of SHOW captions")
+    p.add_argument(
+        "--at-step",
+        type=int,
+        default=None,
+        help="evaluate the checkpoint of this step in --run-dir/VARIANT instead of training "
+        "(learning rates are constant, so step k of a longer run is a k-step run)",
+    )
     args = p.parse_args()
     names = [v.strip() for v in args.variants.split(",") if v.strip()]
     for v in names:
@@ -114,10 +122,17 @@ def main() -> None:
         preset, extra = VARIANTS[v]
         sets = [*extra, *args.set] + ([f"train.steps={args.steps}"] if args.steps else [])
         run_dir = args.run_dir / v if args.run_dir else None
-        trainer = make_trainer(preset, sets, args.threads, args.seed, run_dir)
-        c0, t0 = time.process_time(), time.perf_counter()
-        trainer.fit()
-        cpu, wall = time.process_time() - c0, time.perf_counter() - t0
+        if args.at_step is not None:
+            trainer = make_trainer(preset, sets, args.threads, args.seed)
+            path = run_dir / "checkpoints" / checkpoint_name(args.at_step)
+            trainer.load_state_dict(load_checkpoint(path))
+            trainer.prepare()  # the encoder comes from the checkpoint; embeddings only
+            cpu = wall = float("nan")  # training times: from the run's own log
+        else:
+            trainer = make_trainer(preset, sets, args.threads, args.seed, run_dir)
+            c0, t0 = time.process_time(), time.perf_counter()
+            trainer.fit()
+            cpu, wall = time.process_time() - c0, time.perf_counter() - t0
         held = trainer.heldout
         digits = held.y.numpy()
         samples = draw(trainer, held.captions, digits, seed=1000 + args.seed)
