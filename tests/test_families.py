@@ -21,6 +21,10 @@ TINY = {
         "data": {"name": "edges2digits", "limit": 100},
         "model": {"g_channels": 8, "d_channels": 8, "depth": 3},
     },
+    "text2image": {
+        "data": {"name": "digit-captions", "limit": 20},
+        "model": {"g_channels": 8, "d_channels": 8, "encoder_steps": 3, "encoder_channels": 16},
+    },
 }
 
 

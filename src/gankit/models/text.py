@@ -128,7 +128,9 @@ class TextEncoder(nn.Module):
         for i, conv in enumerate(self.convs):
             h2 = F.relu(conv(h))
             h = h2 + h if i else h2  # residual after the first layer
-        h = h.masked_fill(~mask, float("-inf")).amax(2)  # (B, channels): max over the caption
+        # (B, channels): max over the caption; every value is >= 0 (sums of ReLUs), so filling
+        # the padding with 0 is exact, and all-padding input (no caption) gives 0, not -inf
+        h = h.masked_fill(~mask, 0.0).amax(2)
         return F.normalize(self.out(h), dim=1)
 
 
