@@ -25,6 +25,10 @@ TINY = {
         "data": {"name": "digits2mnist", "limit": 20},
         "model": {"g_channels": 4, "n_blocks": 1, "d_channels": 8, "receptive_field": 16},
     },
+    "text2image": {
+        "data": {"name": "digit-captions", "limit": 20},
+        "model": {"g_channels": 8, "d_channels": 8, "encoder_steps": 3, "encoder_channels": 16},
+    },
 }
 
 

@@ -24,6 +24,11 @@ CASES = {
     "image": ("pix2pix", "edges2digits", {"g_channels": 8, "d_channels": 8, "depth": 3}),
     # the family's preset draws the holes (data.masks)
     "mask": ("inpaint", "mnist5k", {"g_channels": 8, "d_channels": 8}),
+    "text": (
+        "text2image",
+        "digit-captions",
+        {"g_channels": 8, "d_channels": 8, "encoder_steps": 3, "encoder_channels": 16},
+    ),
 }
 
 
@@ -95,6 +100,13 @@ def test_declared_input_trains_resumes_exports_and_runs(kind, tmp_path):
     grids = sorted((tmp_path / "run" / "samples").glob("step_*.png"))
     assert [p.name for p in grids] == ["step_000000002.png", "step_000000004.png"]
     images = G.image_inputs()
+    if G.text_inputs():  # a caption in, n samples of it out
+        out = G.sample(5, seed=1, text=["a thick seven leaning right", "굵은 3"])
+        assert torch.equal(out, G.sample(5, seed=1, text=["a thick seven leaning right", "굵은 3"]))
+        assert out.shape == (10, *G.info.shape) and out.dtype == torch.uint8
+        with pytest.raises(gankit.errors.ConfigError, match="give text"):
+            G.sample(4)
+        return
     if not images:
         out = G.sample(5, seed=1)
         assert torch.equal(out, G.sample(5, seed=1))

@@ -70,7 +70,44 @@ class Generator:
 
     def image_inputs(self) -> list[Input]:
         """The inputs a user supplies as images (a pix2pix source, ...)."""
-        return [s for s in self.inputs if s.kind in FROM_DATA]
+        return [s for s in self.inputs if s.kind in FROM_DATA and s.kind != "text"]
+
+    def text_inputs(self) -> list[Input]:
+        """The inputs a user supplies as captions (text2image)."""
+        return [s for s in self.inputs if s.kind == "text"]
+
+    def text_tokens(self, texts: str | list[str]) -> torch.Tensor:
+        """Captions as this generator's text input (symbol ids); a caption that is empty, too
+        long or spelled only with unknown characters, or a generator without a text input, is a
+        one-line ConfigError."""
+        if not self.text_inputs():
+            raise ConfigError(
+                f"text given, but this {self.family} generator takes no text "
+                "(only text2image generators do)"
+            )
+        from gankit.models.text import encode_texts
+
+        texts = [texts] if isinstance(texts, str) else list(texts)
+        if not texts:
+            raise ConfigError("no text given; give at least one caption")
+        return encode_texts(texts)
+
+    @torch.no_grad()
+    def interpolate(
+        self, a: str, b: str, steps: int = 8, rows: int = 1, seed: int = 0
+    ) -> torch.Tensor:
+        """GAN-INT between two captions: ``rows`` noise draws, each across ``steps`` embeddings
+        from ``a`` to ``b`` (row-major uint8 (rows * steps, C, H, W); the noise is fixed along a
+        row)."""
+        if steps < 2:
+            raise ConfigError(f"interpolation steps={steps}; needs at least 2")
+        spec = self.text_inputs()
+        tokens = self.text_tokens([a, b]).to(self.device)
+        ea, eb = self.module.embed(tokens)
+        beta = torch.linspace(0.0, 1.0, steps, device=self.device)[:, None]
+        e = ((1 - beta) * ea + beta * eb).repeat(rows, 1)  # (rows * steps, E)
+        z = self.latent(rows, seed)["z"].repeat_interleave(steps, 0)
+        return to_uint8(self(z=z, **{spec[0].name: e}))
 
     @property
     def device(self) -> torch.device:
@@ -92,9 +129,16 @@ class Generator:
         return self.module(**inputs)
 
     def sample(
-        self, n: int, seed: int | None = None, label: int | torch.Tensor | None = None
+        self,
+        n: int,
+        seed: int | None = None,
+        label: int | torch.Tensor | None = None,
+        text: str | list[str] | None = None,
     ) -> torch.Tensor:
-        """``n`` samples: uint8 images (N, C, H, W), or float32 points (N, 2)."""
+        """``n`` samples: uint8 images (N, C, H, W), or float32 points (N, 2). A text2image
+        generator takes ``text``: ``n`` samples of each caption, caption by caption."""
+        if text is not None or self.text_inputs():
+            return self._sample_text(n, seed, text)
         needs = self.image_inputs()
         if needs:
             raise ConfigError(
@@ -108,6 +152,21 @@ class Generator:
             raise ConfigError(f"--label given, but family {self.family!r} is not conditional")
         out = self(**inputs)
         return to_uint8(out) if self.info.kind == "images" else out.float().cpu()
+
+    def _sample_text(self, n: int, seed: int | None, text: str | list[str] | None) -> torch.Tensor:
+        if text is None:
+            raise ConfigError(
+                f"this {self.family} generator draws what a caption says: give text "
+                "(Python: sample(n, text=[...]); CLI: gankit sample --text '...')"
+            )
+        tokens = self.text_tokens(text)
+        spec = self.text_inputs()[0]
+        outs = []
+        for t in tokens:
+            inputs = self.latent(n, seed)  # the same noise for every caption
+            inputs[spec.name] = t.expand(n, -1)
+            outs.append(to_uint8(self(**inputs)))
+        return torch.cat(outs)
 
     def sample_many(
         self, n: int, seed: int = 0, label: int | None = None

@@ -349,6 +349,32 @@ PRESETS["inpaint-folder"] = {
     "model": {"g_channels": 16, "d_channels": 32, "lr": {"G": 5e-4, "D": 5e-4}},
     "train": {"steps": 3000, "batch_size": 16, "sample_every": 250, "grid_size": 24},
 }
+# Text to image (docs/models/text2image.md): GAN-CLS + GAN-INT on the cGAN preset's networks, the
+# character-level text encoder trained first for 1,000 matching-loss steps, then frozen.
+PRESETS["text2image-digits"] = {
+    "family": "text2image",
+    "data": {"name": "digit-captions"},
+    "model": {
+        "z_dim": 64,
+        "g_channels": 32,
+        "d_channels": 32,
+        "g_norm": "pixel",
+        "lr": {"G": 1e-3, "D": 1e-3},
+    },
+    "train": {
+        "steps": 3000,
+        "batch_size": 64,
+        "ema": 0.999,
+        "ema_start": 500,
+        "sample_every": 500,
+        "grid_size": 40,
+    },
+}
+# A user's folder of captioned images, read at 64 px.
+PRESETS["text2image-folder"] = deep_update(
+    PRESETS["text2image-digits"],
+    {"data": {"name": "captioned", "image_size": 64}, "train": {"steps": 4000}},
+)
 
 # What `gankit train FAMILY [--data D]` starts from when no preset or config file is named:
 # the family's preset for 2-D toy data when D is a toy, else its image preset.
@@ -363,6 +389,7 @@ FAMILY_DEFAULT_PRESET = {
     "srgan": "srgan-photos",
     "cyclegan": "cyclegan-digits2mnist",
     "inpaint": "inpaint-digits",
+    "text2image": "text2image-digits",
 }
 # A family's preset for one of its other bundled datasets, or for a user's folder.
 DATA_DEFAULT_PRESET = {
@@ -378,6 +405,8 @@ DATA_DEFAULT_PRESET = {
     ("cyclegan", "unpaired"): "cyclegan-folders",
     ("inpaint", "photos"): "inpaint-photos",
     ("inpaint", "folder"): "inpaint-folder",
+    ("text2image", "folder"): "text2image-folder",
+    ("text2image", "captioned"): "text2image-folder",
 }
 # For 2-D toy data: `gankit train --data ring|grid` takes the preset that reaches the toy bars
 # (MGAN on the ring, self-conditioning on the grid); `gankit train mlp-gan --data grid` the plain

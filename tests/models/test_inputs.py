@@ -70,7 +70,9 @@ def test_latent_draws_exactly_the_declared_inputs(family, variant, info):
     assert [(s.name, s.kind) for s in given] == ([("label", "label")] if cls.conditional else [])
     for s in specs:  # inputs the data carries: the shapes the dataset says (an input a family
         # makes from the clean image itself, srgan's low-resolution copy, is not in the data)
-        if s.kind in FROM_DATA and info.inputs:
+        if s.kind == "text":  # symbol ids of a caption (the dataset's extra["text"])
+            assert len(s.shape) == 1 and s.categories > 2, s.name
+        elif s.kind in FROM_DATA and info.inputs:
             assert s.shape == info.inputs[s.name], s.name
     assert len({s.name for s in specs}) == len(specs)
 
@@ -104,10 +106,14 @@ def test_generator_takes_the_declared_inputs_at_their_limits(family, variant, in
     for s in specs:
         if s.kind == "label":
             inputs[s.name] = torch.arange(n) % s.categories
+        elif s.kind == "text":  # any symbols, and a row of padding only
+            inputs[s.name] = torch.randint(0, s.categories, (n, *s.shape))
+            inputs[s.name][0] = 0
         elif s.kind in FROM_DATA:
             inputs[s.name] = torch.rand(n, *s.shape) * 2 - 1
     with torch.no_grad():
         assert G(**inputs).shape == (n, *info.shape)
+        assert torch.isfinite(G(**inputs)).all()
         for s in specs:  # each code at both ends of what it declares, the others as drawn
             if s.kind != "code":
                 continue

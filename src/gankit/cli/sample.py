@@ -26,6 +26,27 @@ def sample(
             "one column per code value; --n is the number of rows"
         ),
     ] = None,
+    text: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--text",
+            "-t",
+            help="text2image: a caption to draw (repeatable); --n samples of each",
+        ),
+    ] = None,
+    text_file: Annotated[
+        Path | None,
+        typer.Option(help="text2image: a UTF-8 file of captions, one a line"),
+    ] = None,
+    interpolate: Annotated[
+        int | None,
+        typer.Option(
+            min=2,
+            max=64,
+            help="text2image, with two captions: a grid walking from the first to the second "
+            "in this many steps (GAN-INT); --n is the number of rows",
+        ),
+    ] = None,
     device: Annotated[str, typer.Option(help="cpu, cuda, mps or auto")] = "cpu",
     runs_dir: Annotated[Path | None, typer.Option(envvar="GANKIT_RUNS_DIR")] = None,
 ) -> None:
@@ -33,7 +54,9 @@ def sample(
 
     **Examples**: `gankit sample 3 --n 1000 --out digits.npz --grid digits.png`,
     `gankit sample runs/00001-mlp-gan-ring --n 2500 --out ring.npz`,
-    `gankit sample 5 --traverse c2 --n 8 --grid c2.png` (InfoGAN: 8 rows sweeping code c2)
+    `gankit sample 5 --traverse c2 --n 8 --grid c2.png` (InfoGAN: 8 rows sweeping code c2),
+    `gankit sample 7 --text "a thick seven leaning right" --text "굵은 3" --n 16 --grid t.png`
+    (text2image: a row of 16 per caption; the .npz also holds `texts` and `text_index`)
     """
     import torch
 
@@ -57,6 +80,12 @@ def sample(
     G = load(path, device=resolve_device(device))
     if label is not None and not G.conditional:
         raise ConfigError(f"--label given, but family {G.family!r} is not conditional")
+    texts = list(text or [])
+    if text_file is not None:
+        texts += read_text_file(text_file)
+    if texts or G.text_inputs() or interpolate is not None:
+        write_text_samples(G, texts, n, seed, out, grid, interpolate)
+        return
     if traverse is not None:
         if G.info.kind != "images":
             raise ConfigError("--traverse draws an image grid; this generator makes points")
@@ -87,3 +116,58 @@ def sample(
             png = scatter_png(np.zeros((0, 2)), x, title=f"{n} samples")
         atomic_write_bytes(grid, png)
     console.print(f"wrote {n} samples to {out}" + (f" and a grid to {grid}" if grid else ""))
+
+
+def read_text_file(path: Path) -> list[str]:
+    """The non-empty lines of a UTF-8 caption file (one clear error if it cannot be read)."""
+    from gankit.errors import ConfigError
+
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"--text-file {str(path)!r} cannot be read: {e}") from None
+    found = [line for line in lines if line.strip()]
+    if not found:
+        raise ConfigError(f"--text-file {str(path)!r} has no caption (one caption a line)")
+    return found
+
+
+def write_text_samples(
+    G, texts: list[str], n: int, seed: int, out: Path, grid: Path | None, interpolate: int | None
+) -> None:
+    """``--text``: n samples of each caption (one grid row per caption), or with
+    ``--interpolate K`` a GAN-INT walk between two captions (n rows of K)."""
+    from gankit.cli.main import console
+    from gankit.errors import ConfigError
+    from gankit.files import atomic_write_bytes
+    from gankit.viz import image_grid, png_bytes
+
+    if not G.text_inputs():
+        raise ConfigError(
+            f"--text given, but this {G.family} generator takes no text "
+            "(only text2image generators do)"
+        )
+    if not texts:
+        raise ConfigError(
+            f"this {G.family} generator draws what a caption says: give --text '...' "
+            "or --text-file FILE"
+        )
+    if interpolate is not None:
+        if len(texts) != 2:
+            raise ConfigError(f"--interpolate walks between two captions; {len(texts)} given")
+        rows = min(n, 64)
+        x = G.interpolate(texts[0], texts[1], interpolate, rows, seed).numpy()
+        arrays = {"images": x, "texts": np.array(texts)}
+        nrow, what = interpolate, f"a {rows} x {interpolate} walk from {texts[0]!r} to {texts[1]!r}"
+    else:
+        x = G.sample(n, seed=seed, text=texts).numpy()  # caption by caption, n each
+        index = np.repeat(np.arange(len(texts)), n).astype(np.int64)
+        arrays = {"images": x, "texts": np.array(texts), "text_index": index}
+        nrow = n if n <= 32 else None
+        what = f"{n} samples of each of {len(texts)} caption(s)"
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    atomic_write_bytes(out, buf.getvalue())
+    if grid is not None:
+        atomic_write_bytes(grid, png_bytes(image_grid(x[:1024], nrow=nrow)))
+    console.print(f"wrote {what} to {out}" + (f" and a grid to {grid}" if grid else ""))

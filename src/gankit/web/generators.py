@@ -74,7 +74,7 @@ class LoadedGenerator:
 
     def given(self) -> list[Input]:
         """The inputs a user supplies rather than the generator draws (images, masks, ...)."""
-        return [s for s in self.inputs if s.kind in FROM_DATA]
+        return [s for s in self.inputs if s.kind in FROM_DATA and s.kind != "text"]
 
 
 class GeneratorCache:
@@ -135,9 +135,15 @@ def invalid(loc: tuple[str, ...], message: str, value: Any) -> RequestValidation
 
 
 def prepare_inputs(
-    lg: LoadedGenerator, n: int, seed: int, label: int | None, codes: dict[str, list[float]]
+    lg: LoadedGenerator,
+    n: int,
+    seed: int,
+    label: int | None,
+    codes: dict[str, list[float]],
+    text: str | None = None,
 ) -> dict[str, torch.Tensor]:
-    """Generator inputs for ``n`` samples with ``codes`` fixed and the class label set."""
+    """Generator inputs for ``n`` samples with ``codes`` fixed, the class label set and, for a
+    text2image generator, the caption's embedding (a float input, so interpolation walks it)."""
     g = lg.g
     given = lg.given()
     if given:
@@ -187,7 +193,30 @@ def prepare_inputs(
         raise invalid(
             ("body", "label"), f"family {g.family!r} is not conditional: give no label", label
         )
+    inputs.update(text_input(lg, n, text))
     return inputs
+
+
+def text_input(lg: LoadedGenerator, n: int, text: str | None) -> dict[str, torch.Tensor]:
+    """``{name: embedding (n, E)}`` of the caption for a generator that takes text, else {}."""
+    from gankit.errors import ConfigError
+
+    specs = lg.g.text_inputs()
+    if not specs:
+        if text is not None:
+            raise invalid(("body", "text"), f"family {lg.g.family!r} takes no text", text)
+        return {}
+    if text is None:
+        raise invalid(
+            ("body", "text"), f"this {lg.g.family} generator draws a caption: give text", text
+        )
+    try:
+        tokens = lg.g.text_tokens([text]).to(lg.g.device)
+    except ConfigError as e:
+        raise invalid(("body", "text"), str(e), text) from None
+    with torch.inference_mode():
+        embedding = lg.g.module.embed(tokens)
+    return {specs[0].name: embedding.expand(n, -1).clone()}
 
 
 def slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:

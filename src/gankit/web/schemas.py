@@ -160,6 +160,9 @@ class GenerateIn(BaseModel):
     label: int | None = Field(None, ge=0, le=100_000, description="class (conditional models)")
     codes: Codes = Field(default_factory=dict)
     nrow: int | None = Field(None, ge=1, le=MAX_N, description="images per row of the grid")
+    text: str | None = Field(
+        None, max_length=1000, description="caption to draw (text2image generators)"
+    )
 
 
 class InterpolateIn(BaseModel):
@@ -172,6 +175,10 @@ class InterpolateIn(BaseModel):
     spherical: bool = Field(True, description="slerp (for Gaussian noise) instead of lerp")
     label: int | None = Field(None, ge=0, le=100_000)
     codes: Codes = Field(default_factory=dict)
+    text: str | None = Field(None, max_length=1000, description="caption at A (text2image)")
+    text_b: str | None = Field(
+        None, max_length=1000, description="caption at B (default: text): a walk between sentences"
+    )
 
 
 Responses = dict[int | str, dict[str, Any]]

@@ -1096,6 +1096,22 @@ class GeneratePanel {
     }
     this.codeInputs = [];
     for (const code of g.codes) controls.push(this.codeControl(code));
+    const textSpec = g.inputs.find((s) => s.kind === "text");
+    if (textSpec) {
+      // text2image: the caption to draw, English or Korean ("a thick seven leaning right", "굵은 7")
+      this.text = h("input", {
+        id: "f-text",
+        class: "input",
+        type: "text",
+        maxlength: "64",
+        value: "a thick seven leaning right",
+        placeholder: textSpec.doc || "a caption",
+        "data-testid": "text-input",
+      });
+      controls.push(
+        h("div", { class: "field" }, h("label", { for: "f-text", text: "Caption" }), this.text),
+      );
+    }
 
     this.out = new OutputImage("Generated samples", "generate-img", g.kind === "images");
     this.button = h("button", {
@@ -1204,6 +1220,10 @@ class GeneratePanel {
     return this.label && this.label.value !== "" ? Number(this.label.value) : null;
   }
 
+  textValue() {
+    return this.text ? this.text.value : null;
+  }
+
   async generate() {
     if (!this.seed.input.reportValidity() || !this.n.input.reportValidity()) return;
     const body = {
@@ -1211,6 +1231,7 @@ class GeneratePanel {
       n: Number(this.n.input.value),
       label: this.labelValue(),
       codes: this.codes(),
+      text: this.textValue(),
     };
     this.button.disabled = true;
     const t0 = performance.now();
@@ -1237,6 +1258,10 @@ class GeneratePanel {
     const steps = numberField("Steps (2–16)", { min: "2", max: "16", value: "10", step: "1" });
     const rows = numberField("Rows (1–8)", { min: "1", max: "8", value: "4", step: "1" });
     const sph = h("input", { type: "checkbox", checked: true });
+    // text2image: a second caption walks from the first sentence to it (GAN-INT)
+    const textB = this.text
+      ? h("input", { class: "input", type: "text", maxlength: "64", value: "굵은 3", "aria-label": "Caption B" })
+      : null;
     const out = new OutputImage("Latent interpolation", "interp-img");
     this.interpOut = out;
     const btn = h("button", { type: "submit", class: "btn btn-primary", text: "Interpolate" });
@@ -1250,6 +1275,8 @@ class GeneratePanel {
         spherical: sph.checked,
         label: this.labelValue(),
         codes: this.codes(),
+        text: this.textValue(),
+        text_b: textB ? textB.value : null,
       };
       btn.disabled = true;
       try {
@@ -1288,6 +1315,7 @@ class GeneratePanel {
         b.el,
         steps.el,
         rows.el,
+        textB ? h("div", { class: "field" }, h("label", { text: "Caption B" }), textB) : null,
         h("label", { class: "check" }, sph, "spherical (slerp)"),
         btn,
         out.download,
