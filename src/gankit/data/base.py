@@ -40,6 +40,11 @@ class DataConfig(BaseModel):
         description="random shifts of up to N px (pad + crop; a pair moves together)",
     )
 
+    digits: Literal[1, 2] = Field(1, description="moving-mnist: digits bouncing in each video")
+    context: int = Field(
+        4, ge=1, le=16, description="video: past frames the generator sees to predict the next"
+    )
+
     @model_validator(mode="after")
     def _two_folders_are_pairs(self) -> DataConfig:
         """``data.path_a`` / ``data.path_b`` name a paired dataset, whatever ``name`` says."""

@@ -3,5 +3,6 @@
 from gankit.models.base import Family, ModelConfig, Phase
 
 from gankit.models import mlp_gan, dcgan, cgan, infogan, autoencoder, pix2pix  # noqa: E402,F401  isort: skip
+from gankit.models import video  # noqa: E402,F401  isort: skip
 
 __all__ = ["Family", "ModelConfig", "Phase"]
