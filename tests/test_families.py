@@ -21,6 +21,10 @@ TINY = {
         "data": {"name": "edges2digits", "limit": 100},
         "model": {"g_channels": 8, "d_channels": 8, "depth": 3},
     },
+    "video": {
+        "data": {"name": "moving-mnist", "limit": 16, "image_size": 32},
+        "model": {"g_channels": 8, "d_channels": 8, "scales": 2},
+    },
 }
 
 

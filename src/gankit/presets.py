@@ -246,7 +246,7 @@ PRESETS["video-moving-mnist"] = {
     "family": "video",
     "data": {"name": "moving-mnist", "digits": 1, "context": 4},
     "model": {"scales": 3, "g_channels": 32, "d_channels": 16, "lr": {"G": 1e-3, "D": 2e-4}},
-    "train": {"steps": 2500, "batch_size": 16, "sample_every": 250, "grid_size": 8},
+    "train": {"steps": 2000, "batch_size": 16, "sample_every": 250, "grid_size": 8},
 }
 # A user's folder of short videos: the same networks.
 PRESETS["video-folder"] = deep_update(

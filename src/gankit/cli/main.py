@@ -8,7 +8,7 @@ import sys
 import typer
 from rich.console import Console
 
-from gankit.cli import compare, eval_cmd, resume, sample, serve, train, translate
+from gankit.cli import compare, eval_cmd, predict, resume, sample, serve, train, translate
 from gankit.cli import list as list_cmd
 from gankit.errors import GankitError
 
@@ -29,6 +29,7 @@ app.command("train", no_args_is_help=False)(train.train)
 app.command("resume")(resume.resume)
 app.command("sample")(sample.sample)
 translate.register(app)
+predict.register(app)
 app.command("list")(list_cmd.list_)
 eval_cmd.register(app)
 compare.register(app)

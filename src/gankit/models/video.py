@@ -13,11 +13,12 @@ prediction to have the target's edges. The paper's weights are the defaults: λ_
 
 Generator (multi-scale, as in the paper): scale k (1/2^(S-1-k) of the frame, coarsest first)
 sees the context frames average-pooled to its size and the coarser scale's prediction upsampled
-(bilinearly) and adds a correction to it: ``logits_k = up(logits_{k-1}) + G'_k(X_k, up(Ŷ_{k-1}))``
-and ``Ŷ_k = tanh(logits_k)`` (the paper adds in image space; adding pre-tanh keeps every scale in
-[-1, 1]). Each G'_k is the paper's stack of padded convolutions and ReLUs with no pooling, at a
-CPU-sized width (``model.g_channels``; the finest scale has half of it). ℓ_p and GDL apply at every
-scale against the target pooled to that size.
+(bilinearly) and adds a correction to it: ``Ŷ_k = up(Ŷ_{k-1}) + G'_k(X_k, up(Ŷ_{k-1}))``. Each G'_k
+is the paper's stack of padded convolutions and ReLUs with no pooling, at a CPU-sized width
+(``model.g_channels``; the finest scale has half of it). The outputs are linear while training
+(a tanh on them saturates at the black background within a few hundred steps and G stops
+learning) and clamped to [-1, 1] when sampling. ℓ_p and GDL apply at every scale against the
+target pooled to that size.
 
 Discriminator (multi-scale): one small convolutional D_k per scale judges the context frames
 followed by a next frame, both pooled to its size, and gives one logit; the adversarial loss is
@@ -99,23 +100,20 @@ class MultiScaleGenerator(nn.Module):
         self.nets = nn.ModuleList(nets)
 
     def pyramid(self, frames: torch.Tensor) -> list[torch.Tensor]:
-        """The prediction at every scale, coarsest first (the last one is full size)."""
-        n = frames.shape[0]
-        outs, logits = [], None
+        """The prediction at every scale, coarsest first (the last one is full size), before
+        clamping: the training losses see these, so no pixel's gradient is cut off."""
+        outs: list[torch.Tensor] = []
         for k, net in enumerate(self.nets):
             x = pool(frames, 2 ** (self.scales - 1 - k)).flatten(1, 2)  # (N, T*C, h, w)
-            if logits is not None:
-                logits = F.interpolate(logits, size=x.shape[-2:], mode="bilinear", align_corners=False)
-                x = torch.cat([x, torch.tanh(logits)], 1)
-                logits = logits + net(x)
+            if outs:
+                up = F.interpolate(outs[-1], size=x.shape[-2:], mode="bilinear", align_corners=False)
+                outs.append(up + net(torch.cat([x, up], 1)))
             else:
-                logits = net(x)
-            outs.append(torch.tanh(logits))
-        assert outs[-1].shape[0] == n
+                outs.append(net(x))
         return outs
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
-        return self.pyramid(frames)[-1]
+        return self.pyramid(frames)[-1].clamp(-1.0, 1.0)
 
 
 class ScaleDiscriminator(nn.Module):
@@ -234,7 +232,7 @@ class Video(Family):
         logs: dict[str, torch.Tensor] = {}
         loss = target.new_zeros(())
         if cfg.adv:
-            adv, logs = g_step(D, cfg, pyr[-1], source=frames)
+            adv, logs = g_step(D, cfg, pyr[-1].clamp(-1.0, 1.0), source=frames)
             loss = loss + cfg.adv * adv
         lp, gdl = target.new_zeros(()), target.new_zeros(())
         for k, pred in enumerate(pyr):
