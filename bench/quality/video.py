@@ -69,6 +69,21 @@ def score(name: str, pred: np.ndarray, ctx, true, pos, digits) -> dict:
     return {"variant": name, "per_frame": rows}
 
 
+def run_rollout(run: Path, ctx: np.ndarray, frames: int) -> tuple[np.ndarray, int]:
+    """A run's rollouts: from its exported generator, or (a run still training) from its newest
+    checkpoint's sampling generator."""
+    if (run / "generator" / "config.json").is_file():
+        G = gankit.load(run)
+        return G.predict(ctx, frames).numpy(), int(G.meta["step"])
+    from gankit.config import RunConfig
+    from gankit.train.trainer import Trainer
+
+    trainer = Trainer(RunConfig.model_validate_json((run / "config.json").read_text()), progress=False)
+    trainer.resume_from(run)
+    x = torch.from_numpy(ctx).float().div(127.5).sub(1.0)
+    return to_uint8(rollout(lambda **kw: trainer.generate(kw), x, frames)).numpy(), trainer.step
+
+
 def main() -> None:
     p = base_parser(__doc__)
     p.add_argument("--preset", default="video-moving-mnist")
@@ -87,10 +102,9 @@ def main() -> None:
     if args.runs:
         for item in args.runs.split(","):
             name, run = item.split("=", 1)
-            G = gankit.load(run)
-            preds[name] = G.predict(ctx, args.frames).numpy()
+            preds[name], step = run_rollout(Path(run), ctx, args.frames)
             results.append(score(name, preds[name], ctx, true, pos, digits))
-            results[-1]["steps"] = G.meta["step"]
+            results[-1]["steps"] = step
     else:
         for v in (s.strip() for s in args.variants.split(",") if s.strip()):
             if v not in VARIANTS:

@@ -96,6 +96,11 @@ class Generator:
     ) -> torch.Tensor:
         """``n`` samples: uint8 images (N, C, H, W), or float32 points (N, 2)."""
         needs = self.image_inputs()
+        if needs and needs[0].kind == "frames":
+            raise ConfigError(
+                f"this {self.family} generator predicts frames from past frames, not noise: "
+                "use predict(frames, steps) (CLI: gankit predict)"
+            )
         if needs:
             raise ConfigError(
                 f"this {self.family} generator takes {', '.join(repr(s.name) for s in needs)} "
