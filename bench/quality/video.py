@@ -61,24 +61,37 @@ def heldout_videos(held: ArrayDataset, frames: int):
 
 def score(name: str, pred: np.ndarray, ctx, true, pos, digits) -> dict:
     rows = per_frame(pred, true, ctx[:, -1])
-    acc = [
-        digit_accuracy(pred[:, k], pos[:, k, 0], digits[:, 0]) for k in range(pred.shape[1])
-    ]
+    acc = [digit_accuracy(pred[:, k], pos[:, k, 0], digits[:, 0]) for k in range(pred.shape[1])]
     for r, a in zip(rows, acc, strict=True):
         r["digit_acc"] = a
     return {"variant": name, "per_frame": rows}
 
 
 def run_rollout(run: Path, ctx: np.ndarray, frames: int) -> tuple[np.ndarray, int]:
-    """A run's rollouts: from its exported generator, or (a run still training) from its newest
-    checkpoint's sampling generator."""
+    """A run's rollouts: from its exported generator, from one checkpoint file (``.pt``), or (a
+    run still training) from its newest checkpoint's sampling generator."""
+    if run.suffix == ".pt":
+        from gankit.config import RunConfig
+        from gankit.models.video import Video
+        from gankit.train.checkpoint import load_checkpoint
+
+        state = load_checkpoint(run)
+        cfg = RunConfig.model_validate_json(state["config"])
+        data = load_dataset(cfg.data.model_copy(update={"limit": 1}))
+        G = Video.build_generator(Video.Config.model_validate(cfg.model), data.info)
+        G.load_state_dict(state["ema"] if state.get("ema") else state["nets"]["G"])
+        G.eval()
+        x = torch.from_numpy(ctx).float().div(127.5).sub(1.0)
+        return to_uint8(rollout(G, x, frames)).numpy(), int(state["step"])
     if (run / "generator" / "config.json").is_file():
         G = gankit.load(run)
         return G.predict(ctx, frames).numpy(), int(G.meta["step"])
     from gankit.config import RunConfig
     from gankit.train.trainer import Trainer
 
-    trainer = Trainer(RunConfig.model_validate_json((run / "config.json").read_text()), progress=False)
+    trainer = Trainer(
+        RunConfig.model_validate_json((run / "config.json").read_text()), progress=False
+    )
     trainer.resume_from(run)
     x = torch.from_numpy(ctx).float().div(127.5).sub(1.0)
     return to_uint8(rollout(lambda **kw: trainer.generate(kw), x, frames)).numpy(), trainer.step
@@ -115,7 +128,8 @@ def main() -> None:
             trainer.fit()
             cpu, wall = time.process_time() - c0, time.perf_counter() - t0
             x = torch.from_numpy(ctx).float().div(127.5).sub(1.0)
-            preds[v] = to_uint8(rollout(lambda **kw: trainer.generate(kw), x, args.frames)).numpy()
+            gen = trainer.generate
+            preds[v] = to_uint8(rollout(lambda **kw: gen(kw), x, args.frames)).numpy()
             results.append(score(v, preds[v], ctx, true, pos, digits))
             results[-1].update(
                 steps=trainer.step,
@@ -124,7 +138,9 @@ def main() -> None:
                 threads=args.threads,
                 load=load(),
             )
-            print(json.dumps({k: v for k, v in results[-1].items() if k != "per_frame"}), flush=True)
+            print(
+                json.dumps({k: v for k, v in results[-1].items() if k != "per_frame"}), flush=True
+            )
     print(f"== {len(ctx)} held-out videos, one digit, context 4 (seed {args.seed})")
     print("| variant | t | " + " | ".join(KEYS) + " | digit acc |")
     print("|---|---|" + "---|" * (len(KEYS) + 1))

@@ -171,7 +171,6 @@ class Generator:
             outs.append(to_uint8(self(**part)))
         return torch.cat(outs) if outs else torch.zeros(0, *self.info.shape, dtype=torch.uint8)
 
-
     def predict(self, frames: torch.Tensor | np.ndarray, steps: int = 1, batch_size: int = 64):
         """The next ``steps`` frames of each video, uint8 (N, T, C, H, W) in (or one video
         (T, C, H, W)), uint8 (N, steps, C, H, W) out. The last ``context`` frames of each video

@@ -117,7 +117,10 @@ def rollout_apng(
     ms: int = 250,
 ) -> bytes:
     """``rollout_frames`` as an animated PNG (browsers play it where a PNG is shown)."""
-    arrays = [x.numpy() if isinstance(x, torch.Tensor) else np.asarray(x) for x in (context, predicted, true)]
+    arrays = [
+        x.numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+        for x in (context, predicted, true)
+    ]
     frames = rollout_frames(*arrays)
     buf = io.BytesIO()
     frames[0].save(buf, format="PNG", save_all=True, append_images=frames[1:], duration=ms, loop=0)

@@ -15,7 +15,8 @@ from gankit.errors import ConfigError, DataError
 from gankit.metrics import video as vm
 from gankit.models.video import MultiScaleGenerator, Video, VideoConfig, gdl_loss, rollout
 from gankit.presets import resolve
-from gankit.train.trainer import Trainer
+from gankit.train.evaluation import evaluate_run
+from gankit.train.trainer import Trainer, write_config
 
 
 def test_gdl_by_hand():
@@ -71,7 +72,9 @@ def test_family_losses_and_phases():
     batch = ds.batch(torch.arange(4), augment=False)
     loss_d, _ = fam.step("D", batch)
     loss_g, logs = fam.step("G", batch)
-    assert torch.isfinite(loss_d) and torch.isfinite(loss_g) and {"loss/lp", "loss/gdl"} <= set(logs)
+    assert (
+        torch.isfinite(loss_d) and torch.isfinite(loss_g) and {"loss/lp", "loss/gdl"} <= set(logs)
+    )
     assert fam.nets["D"](batch["real"], source=batch["frames"]).shape == (4, 2)  # one per scale
     assert [p.name for p in fam.phases()] == ["D", "G"]
     pixel = Video(VideoConfig(adv=0, gdl=0, g_channels=8, scales=2), ds.info)
@@ -117,6 +120,7 @@ def test_training_writes_rollout_animations_and_exports(tmp_path):
         },
     )
     (tmp_path / "run").mkdir()
+    write_config(tmp_path / "run", cfg)
     trainer = Trainer(cfg, run_dir=tmp_path / "run", progress=False)
     trainer.fit()
     png = tmp_path / "run" / "samples" / "step_000000002.png"
@@ -138,3 +142,16 @@ def test_training_writes_rollout_animations_and_exports(tmp_path):
         G.predict(np.zeros((1, 4, 1, 64, 64), np.uint8), 1)
     with pytest.raises(ConfigError, match="predict"):
         G.translate(ctx[:, 0])
+    # gankit eval: the next frame of every held-out window, scored like the bench's t+1
+    results = {r.name: r.value for r in evaluate_run(tmp_path / "run")}
+    assert set(results) == {
+        "psnr",
+        "ssim",
+        "sharpness",
+        "psnr_moving",
+        "ssim_moving",
+        "sharpness_moving",
+    }
+    held = trainer.heldout
+    pred = G.predict(held.inputs["frames"], 1)[:, 0].numpy()
+    assert results["psnr"] == pytest.approx(vm.psnr(pred, held.x.numpy()))

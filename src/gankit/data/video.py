@@ -255,7 +255,9 @@ def load_videos(cfg: DataConfig, seed: int) -> ArrayDataset:
     for p in paths:
         v = read_video(p, size)
         if len(v) < context + 1:
-            log.warning("skipping %s: %d frames, fewer than data.context + 1 = %d", p, len(v), context + 1)
+            log.warning(
+                "skipping %s: %d frames, fewer than data.context + 1 = %d", p, len(v), context + 1
+            )
             continue
         videos.append(v)
         names.append(p.name)

@@ -102,9 +102,7 @@ def per_frame(pred: np.ndarray, true: np.ndarray, last: np.ndarray) -> list[dict
 
 def digit_windows(frames: np.ndarray, pos: np.ndarray, box: int = 28) -> np.ndarray:
     """The ``box``² window at each top-left corner ``pos`` (N, 2) of frames (N, C, H, W)."""
-    return np.stack(
-        [f[:, r : r + box, c : c + box] for f, (r, c) in zip(frames, pos, strict=True)]
-    )
+    return np.stack([f[:, r : r + box, c : c + box] for f, (r, c) in zip(frames, pos, strict=True)])
 
 
 def digit_accuracy(frames: np.ndarray, pos: np.ndarray, labels: np.ndarray) -> float:
@@ -114,3 +112,27 @@ def digit_accuracy(frames: np.ndarray, pos: np.ndarray, labels: np.ndarray) -> f
 
     _, probs = features.mnist_extractor().outputs(digit_windows(frames, pos))
     return float((probs.argmax(1) == labels).mean())
+
+
+def next_frame_results(pred, true, last, reference: str, seed: int = 0) -> list:
+    """``gankit eval`` of a video run: every measure of ``per_frame`` for the predicted next
+    frames (N, C, H, W) against the true ones, with their passports."""
+    import gankit
+    from gankit.metrics.evaluate import Result
+
+    row = per_frame(pred[:, None], true[:, None], last)[0]
+    out = []
+    for key in ("psnr", "ssim", "sharpness", "psnr_moving", "ssim_moving", "sharpness_moving"):
+        passport = {
+            "metric": f"next-frame-{key}",
+            "extractor": None,
+            "extractor_sha256": None,
+            "n_fake": len(pred),
+            "n_real": len(true),
+            "reference": reference,
+            "seed": seed,
+            "gankit_version": gankit.__version__,
+            "params": {"moving_threshold": MOVING_THRESHOLD} if "moving" in key else {},
+        }
+        out.append(Result(f"next-frame-{key}", key, row[key], better="higher", passport=passport))
+    return out

@@ -61,8 +61,14 @@ class VideoConfig(AdversarialConfig):
 def gdl_loss(pred: torch.Tensor, target: torch.Tensor, alpha: int = 1) -> torch.Tensor:
     """Mathieu et al.'s image gradient difference loss, as a mean over the gradient maps:
     ``mean ||∂_i Y| - |∂_i Ŷ||^α + mean ||∂_j Y| - |∂_j Ŷ||^α`` on (N, C, H, W)."""
-    di_p, di_t = (pred[..., 1:, :] - pred[..., :-1, :]).abs(), (target[..., 1:, :] - target[..., :-1, :]).abs()
-    dj_p, dj_t = (pred[..., :, 1:] - pred[..., :, :-1]).abs(), (target[..., :, 1:] - target[..., :, :-1]).abs()
+    di_p, di_t = (
+        (pred[..., 1:, :] - pred[..., :-1, :]).abs(),
+        (target[..., 1:, :] - target[..., :-1, :]).abs(),
+    )
+    dj_p, dj_t = (
+        (pred[..., :, 1:] - pred[..., :, :-1]).abs(),
+        (target[..., :, 1:] - target[..., :, :-1]).abs(),
+    )
     return (di_t - di_p).abs().pow(alpha).mean() + (dj_t - dj_p).abs().pow(alpha).mean()
 
 
@@ -75,7 +81,9 @@ def pool(x: torch.Tensor, factor: int) -> torch.Tensor:
     return y.reshape(*lead, *y.shape[-2:])
 
 
-def conv_stack(c_in: int, widths: tuple[int, ...], kernels: tuple[int, ...], c_out: int) -> nn.Sequential:
+def conv_stack(
+    c_in: int, widths: tuple[int, ...], kernels: tuple[int, ...], c_out: int
+) -> nn.Sequential:
     """Padded convolutions with ReLUs between them (the paper's G'_k: no pooling, no norm)."""
     layers: list[nn.Module] = []
     chans = (c_in, *widths)
@@ -106,7 +114,9 @@ class MultiScaleGenerator(nn.Module):
         for k, net in enumerate(self.nets):
             x = pool(frames, 2 ** (self.scales - 1 - k)).flatten(1, 2)  # (N, T*C, h, w)
             if outs:
-                up = F.interpolate(outs[-1], size=x.shape[-2:], mode="bilinear", align_corners=False)
+                up = F.interpolate(
+                    outs[-1], size=x.shape[-2:], mode="bilinear", align_corners=False
+                )
                 outs.append(up + net(torch.cat([x, up], 1)))
             else:
                 outs.append(net(x))
@@ -148,7 +158,10 @@ class MultiScaleDiscriminator(nn.Module):
     def forward(self, x: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
         seq = torch.cat([source, x.unsqueeze(1)], 1)  # (N, T+1, C, H, W)
         return torch.stack(
-            [net(pool(seq, 2 ** (self.scales - 1 - k)).flatten(1, 2)) for k, net in enumerate(self.nets)],
+            [
+                net(pool(seq, 2 ** (self.scales - 1 - k)).flatten(1, 2))
+                for k, net in enumerate(self.nets)
+            ],
             1,
         )
 

@@ -118,6 +118,13 @@ def evaluate_translation(G, pairs: ArrayDataset, n: int = 5000, seed: int = 0) -
 
     pairs = _subset(pairs, n, seed)
     spec = G.image_inputs()[0]
+    if spec.kind == "frames":  # next-frame prediction: t+1 against the true next frames
+        from gankit.metrics.video import next_frame_results
+
+        frames = pairs.inputs[spec.name]
+        outputs = G.predict(frames, 1)[:, 0].numpy()
+        reference = f"{pairs.info.name}:heldout n={len(pairs)}"
+        return next_frame_results(outputs, pairs.x.numpy(), frames[:, -1].numpy(), reference, seed)
     outputs = G.translate(pairs.inputs[spec.name]).numpy()
     labels = None if pairs.y is None else pairs.y.numpy()
     reference = f"{pairs.info.name}:heldout n={len(pairs)}"
