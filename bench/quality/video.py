@@ -129,7 +129,7 @@ def main() -> None:
             cpu, wall = time.process_time() - c0, time.perf_counter() - t0
             x = torch.from_numpy(ctx).float().div(127.5).sub(1.0)
             gen = trainer.generate
-            preds[v] = to_uint8(rollout(lambda **kw: gen(kw), x, args.frames)).numpy()
+            preds[v] = to_uint8(rollout(lambda gen=gen, **kw: gen(kw), x, args.frames)).numpy()
             results.append(score(v, preds[v], ctx, true, pos, digits))
             results[-1].update(
                 steps=trainer.step,
