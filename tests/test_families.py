@@ -29,6 +29,10 @@ TINY = {
         "data": {"name": "digit-captions", "limit": 20},
         "model": {"g_channels": 8, "d_channels": 8, "encoder_steps": 3, "encoder_channels": 16},
     },
+    "video": {
+        "data": {"name": "moving-mnist", "limit": 16, "image_size": 32},
+        "model": {"g_channels": 8, "d_channels": 8, "scales": 2},
+    },
 }
 
 

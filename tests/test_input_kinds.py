@@ -29,6 +29,7 @@ CASES = {
         "digit-captions",
         {"g_channels": 8, "d_channels": 8, "encoder_steps": 3, "encoder_channels": 16},
     ),
+    "frames": ("video", "moving-mnist", {"g_channels": 8, "d_channels": 8, "scales": 2}),
 }
 
 
@@ -113,6 +114,18 @@ def test_declared_input_trains_resumes_exports_and_runs(kind, tmp_path):
         assert out.shape == (5, *G.info.shape) and out.dtype == torch.uint8
         return
     assert all(s.kind in FROM_DATA for s in images)
+    if images[0].kind == "frames":  # past frames in, the next frames out (fed back)
+        t, c, h, w = images[0].shape
+        rng = np.random.default_rng(0)
+        new = torch.from_numpy(rng.integers(0, 256, (3, t + 2, c, h, w), dtype=np.uint8))
+        out = G.predict(new, steps=2)
+        assert out.shape == (3, 2, c, h, w) and out.dtype == torch.uint8
+        assert torch.equal(out, G.predict(new, steps=2))
+        with pytest.raises(gankit.errors.ConfigError, match="use predict"):
+            G.sample(4)
+        bank = np.load(tmp_path / "run" / "samples" / "bank.npz")
+        assert set(bank.files) == {"frames", "target"} and len(bank["target"]) == 6
+        return
     c, h, w = images[0].shape
     rng = np.random.default_rng(0)
     new = torch.from_numpy(rng.integers(0, 256, (5, c, h, w), dtype=np.uint8))

@@ -140,6 +140,11 @@ class Generator:
         if text is not None or self.text_inputs():
             return self._sample_text(n, seed, text)
         needs = self.image_inputs()
+        if needs and needs[0].kind == "frames":
+            raise ConfigError(
+                f"this {self.family} generator predicts frames from past frames, not noise: "
+                "use predict(frames, steps) (CLI: gankit predict)"
+            )
         if needs:
             raise ConfigError(
                 f"this {self.family} generator takes {', '.join(repr(s.name) for s in needs)} "
@@ -213,6 +218,11 @@ class Generator:
                 f"this {self.family} generator takes no image (it draws from noise): "
                 "use sample(n) (CLI: gankit sample)"
             )
+        if specs[0].kind == "frames":
+            raise ConfigError(
+                f"this {self.family} generator predicts frames from past frames: "
+                "use predict(frames, steps) (CLI: gankit predict)"
+            )
         if self.mask_input() is not None:
             if "mask" not in other:
                 raise ConfigError(
@@ -231,6 +241,53 @@ class Generator:
     def mask_input(self) -> Input | None:
         """The generator's mask input (an inpainting generator), or None."""
         return next((s for s in self.inputs if s.kind == "mask"), None)
+
+    def predict(self, frames: torch.Tensor | np.ndarray, steps: int = 1, batch_size: int = 64):
+        """The next ``steps`` frames of each video, uint8 (N, T, C, H, W) in (or one video
+        (T, C, H, W)), uint8 (N, steps, C, H, W) out. The last ``context`` frames of each video
+        are the generator's input; every prediction is fed back as the newest frame."""
+        from gankit.models.video import rollout
+
+        specs = [s for s in self.inputs if s.kind == "frames"]
+        if not specs:
+            raise ConfigError(
+                f"this {self.family} generator does not predict videos; "
+                "use sample(n) or translate(images)"
+            )
+        if steps < 1:
+            raise ConfigError(f"cannot predict {steps} frames; steps must be at least 1")
+        x = fit_frames(frames, specs[0])
+        outs = []
+        for i in range(0, len(x), batch_size):
+            part = x[i : i + batch_size].float().div(127.5).sub(1.0).to(self.device)
+            outs.append(to_uint8(rollout(self, part, steps)))
+        c, h, w = specs[0].shape[1:]
+        return torch.cat(outs) if outs else torch.zeros(0, steps, c, h, w, dtype=torch.uint8)
+
+
+def fit_frames(frames: torch.Tensor | np.ndarray, spec: Input) -> torch.Tensor:
+    """uint8 videos (N, T, C, H, W) (or one (T, C, H, W)) checked against a frames input
+    (T', C, H, W): at least T' frames (the last T' are kept), the same channels and frame size;
+    anything else is one clear error (frames are not resized: motion is measured in pixels)."""
+    x = torch.as_tensor(np.asarray(frames)) if not isinstance(frames, torch.Tensor) else frames
+    if x.ndim == 4:
+        x = x.unsqueeze(0)
+    t, c, h, w = spec.shape
+    if x.ndim != 5 or x.dtype != torch.uint8:
+        raise DataError(
+            f"input videos must be uint8 (N, T, C, H, W); got {x.dtype} {tuple(x.shape)}"
+        )
+    if x.shape[1] < t:
+        raise DataError(
+            f"the input has {x.shape[1]} frame(s); this generator needs at least {t} "
+            "(its context) to predict the next"
+        )
+    if tuple(x.shape[2:]) != (c, h, w):
+        raise DataError(
+            f"input frames are {x.shape[2]}x{x.shape[3]}x{x.shape[4]} (C x H x W); this "
+            f"generator was trained on {c}x{h}x{w}"
+        )
+    return x[:, -t:]
 
     def inpaint(
         self,

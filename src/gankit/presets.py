@@ -375,6 +375,18 @@ PRESETS["text2image-folder"] = deep_update(
     PRESETS["text2image-digits"],
     {"data": {"name": "captioned", "image_size": 64}, "train": {"steps": 4000}},
 )
+# Next-frame prediction on Moving MNIST (docs/models/video.md): Mathieu et al.'s three-scale G
+# and D at a CPU width, their loss weights (λ_adv 0.05, λ_p 1 with p = 2, λ_gdl 1 with α = 1).
+PRESETS["video-moving-mnist"] = {
+    "family": "video",
+    "data": {"name": "moving-mnist", "digits": 1, "context": 4},
+    "model": {"scales": 3, "g_channels": 32, "d_channels": 16, "lr": {"G": 1e-3, "D": 2e-4}},
+    "train": {"steps": 2000, "batch_size": 16, "sample_every": 250, "grid_size": 8},
+}
+# A user's folder of short videos: the same networks.
+PRESETS["video-folder"] = deep_update(
+    PRESETS["video-moving-mnist"], {"data": {"name": "videos", "digits": 1}}
+)
 
 # What `gankit train FAMILY [--data D]` starts from when no preset or config file is named:
 # the family's preset for 2-D toy data when D is a toy, else its image preset.
@@ -390,6 +402,7 @@ FAMILY_DEFAULT_PRESET = {
     "cyclegan": "cyclegan-digits2mnist",
     "inpaint": "inpaint-digits",
     "text2image": "text2image-digits",
+    "video": "video-moving-mnist",
 }
 # A family's preset for one of its other bundled datasets, or for a user's folder.
 DATA_DEFAULT_PRESET = {
@@ -407,6 +420,8 @@ DATA_DEFAULT_PRESET = {
     ("inpaint", "folder"): "inpaint-folder",
     ("text2image", "folder"): "text2image-folder",
     ("text2image", "captioned"): "text2image-folder",
+    ("video", "folder"): "video-folder",
+    ("video", "videos"): "video-folder",
 }
 # For 2-D toy data: `gankit train --data ring|grid` takes the preset that reaches the toy bars
 # (MGAN on the ring, self-conditioning on the grid); `gankit train mlp-gan --data grid` the plain

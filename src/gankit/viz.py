@@ -91,3 +91,46 @@ def translation_grid(columns: list[torch.Tensor | np.ndarray], pad: int = 2) -> 
     cells = np.stack(fitted, axis=1).reshape(n * len(parts), c, h, w)  # cell-major
     per_row = max(1, math.ceil(math.sqrt(n / len(parts))))
     return image_grid(cells, nrow=per_row * len(parts), pad=pad)
+
+
+def rollout_frames(
+    context: np.ndarray, predicted: np.ndarray, true: np.ndarray, pad: int = 2
+) -> list[Image.Image]:
+    """The frames of a context | predicted | true animation, uint8 (N, T, C, H, W) context and
+    (N, K, C, H, W) predicted and true futures: during the context every column plays it; then
+    the first column holds the last context frame while the others play the futures."""
+    t = context.shape[1]
+    out = []
+    for i in range(t + predicted.shape[1]):
+        if i < t:
+            cols = [context[:, i]] * 3
+        else:
+            cols = [context[:, -1], predicted[:, i - t], true[:, i - t]]
+        out.append(translation_grid(cols, pad=pad))
+    return out
+
+
+def rollout_apng(
+    context: torch.Tensor | np.ndarray,
+    predicted: torch.Tensor | np.ndarray,
+    true: torch.Tensor | np.ndarray,
+    ms: int = 250,
+) -> bytes:
+    """``rollout_frames`` as an animated PNG (browsers play it where a PNG is shown)."""
+    arrays = [
+        x.numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+        for x in (context, predicted, true)
+    ]
+    frames = rollout_frames(*arrays)
+    buf = io.BytesIO()
+    frames[0].save(buf, format="PNG", save_all=True, append_images=frames[1:], duration=ms, loop=0)
+    return buf.getvalue()
+
+
+def rollout_gif(frames: torch.Tensor | np.ndarray, ms: int = 200) -> bytes:
+    """One video uint8 (T, C, H, W) as an animated GIF (loops)."""
+    x = frames.numpy() if isinstance(frames, torch.Tensor) else np.asarray(frames)
+    imgs = [image_grid(f[None], nrow=1, pad=0) for f in x]
+    buf = io.BytesIO()
+    imgs[0].save(buf, format="GIF", save_all=True, append_images=imgs[1:], duration=ms, loop=0)
+    return buf.getvalue()

@@ -8,7 +8,18 @@ import sys
 import typer
 from rich.console import Console
 
-from gankit.cli import compare, eval_cmd, inpaint, resume, sample, serve, train, translate, upscale
+from gankit.cli import (
+    compare,
+    eval_cmd,
+    inpaint,
+    predict,
+    resume,
+    sample,
+    serve,
+    train,
+    translate,
+    upscale,
+)
 from gankit.cli import list as list_cmd
 from gankit.errors import GankitError
 
@@ -31,6 +42,7 @@ app.command("sample")(sample.sample)
 translate.register(app)
 upscale.register(app)
 inpaint.register(app)
+predict.register(app)
 app.command("list")(list_cmd.list_)
 eval_cmd.register(app)
 compare.register(app)

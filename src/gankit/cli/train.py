@@ -151,6 +151,8 @@ def next_command(run_dir: Path) -> str:
     inputs = json.loads(meta_file.read_text()).get("inputs", []) if meta_file.is_file() else []
     if any(i["kind"] == "mask" for i in inputs):
         return f"gankit inpaint {run_dir} --input IMAGE --mask MASK --out OUT"
+    if any(i["kind"] == "frames" for i in inputs):
+        return f"gankit predict {run_dir} --input VIDEO.gif --frames 10 --out rollout.gif"
     if any(i["kind"] == "image" for i in inputs):
         return f"gankit translate {run_dir} --input IMAGE_OR_FOLDER --out OUT --grid pairs.png"
     return f"gankit sample {run_dir} --n 64 --out samples.npz --grid grid.png"

@@ -53,6 +53,11 @@ class DataConfig(BaseModel):
         None, ge=1, le=1024, description="mask size in px (centre side, largest box side)"
     )
 
+    digits: Literal[1, 2] = Field(1, description="moving-mnist: digits bouncing in each video")
+    context: int = Field(
+        4, ge=1, le=16, description="video: past frames the generator sees to predict the next"
+    )
+
     @model_validator(mode="after")
     def _two_folders_are_pairs(self) -> DataConfig:
         """``data.path_a`` / ``data.path_b`` name a paired dataset, whatever ``name`` says, unless

@@ -120,6 +120,13 @@ def evaluate_translation(G, pairs: ArrayDataset, n: int = 5000, seed: int = 0) -
         pairs = pairs.as_pairs()
     pairs = _subset(pairs, n, seed)
     spec = G.image_inputs()[0]
+    if spec.kind == "frames":  # next-frame prediction: t+1 against the true next frames
+        from gankit.metrics.video import next_frame_results
+
+        frames = pairs.inputs[spec.name]
+        outputs = G.predict(frames, 1)[:, 0].numpy()
+        reference = f"{pairs.info.name}:heldout n={len(pairs)}"
+        return next_frame_results(outputs, pairs.x.numpy(), frames[:, -1].numpy(), reference, seed)
     if spec.name in pairs.inputs:
         inputs = pairs.inputs[spec.name]
     else:  # an input the family makes from the clean image (super-resolution's degradation)

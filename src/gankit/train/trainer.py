@@ -453,7 +453,7 @@ class Trainer:
         where the bank has them): near 0 when G draws one thing whatever its input."""
         fake = self.generate(self.noise_bank)
         if self.bank_target is not None:
-            real = self.bank_target
+            real = self.bank_target if self.bank_target.ndim < 5 else self.bank_target[:, 0]
         else:
             n = min(len(fake), len(self.data))  # spread over the data (it may be sorted by class)
             idx = torch.linspace(0, len(self.data) - 1, n).round().long()
@@ -551,6 +551,10 @@ class Trainer:
         fake = self.generate(self.noise_bank)
         name = f"step_{self.step:09d}"
         if self.data.info.kind == "images":
+            if self.bank_target is not None and self.bank_target.ndim == 5:  # videos
+                self._write_bank(folder)
+                write_bytes(folder / f"{name}.png", self._rollout_animation())
+                return
             if self.bank_target is not None:  # inputs | outputs | targets, one triplet a cell
                 self._write_bank(folder)
                 shown = [self.noise_bank[s.name] for s in self._image_inputs()]
@@ -588,6 +592,16 @@ class Trainer:
             },
         }
         write_bytes(folder / f"{name}.json", json.dumps(doc).encode())
+
+    def _rollout_animation(self) -> bytes:
+        """An animated PNG of context | predicted | true for the bank's held-out videos: G's
+        rollout over as many frames as the bank has true future ones."""
+        from gankit.models.video import rollout
+        from gankit.viz import rollout_apng
+
+        frames = self.noise_bank["frames"]
+        preds = rollout(lambda **kw: self.generate(kw), frames, self.bank_target.shape[1])
+        return rollout_apng(to_uint8(frames), to_uint8(preds), to_uint8(self.bank_target))
 
     def _image_inputs(self):
         return self.family.takes(self.family.cfg, self.data.info, "image", "mask", "frames")
