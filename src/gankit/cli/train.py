@@ -151,6 +151,10 @@ def next_command(run_dir: Path) -> str:
     inputs = json.loads(meta_file.read_text()).get("inputs", []) if meta_file.is_file() else []
     if any(i["kind"] == "image" for i in inputs):
         return f"gankit translate {run_dir} --input IMAGE_OR_FOLDER --out OUT --grid pairs.png"
+    if any(i["kind"] == "text" for i in inputs):
+        return (
+            f"gankit sample {run_dir} --text 'A CAPTION' --n 16 --out samples.npz --grid grid.png"
+        )
     return f"gankit sample {run_dir} --n 64 --out samples.npz --grid grid.png"
 
 
