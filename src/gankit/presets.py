@@ -242,8 +242,8 @@ PRESETS["pix2pix-pairs"] = {
 
 # Text to image (docs/models/text2image.md): GAN-CLS + GAN-INT on the cGAN preset's networks, the
 # character-level text encoder trained first for 1,000 matching-loss steps, then frozen. Held-out
-# captions at step 1,500 (7.7 CPU-min): named digit 0.99 (English and Korean), thickness 0.85,
-# slant 0.89-0.90; on the held-out attribute combinations 0.76-0.85.
+# captions after 2,000 steps (9.5 CPU-min): named digit 0.99 (English and Korean), thickness 0.86,
+# slant 0.91-0.93; on the held-out attribute combinations 0.82-0.87.
 PRESETS["text2image-digits"] = {
     "family": "text2image",
     "data": {"name": "digit-captions"},
@@ -255,7 +255,7 @@ PRESETS["text2image-digits"] = {
         "lr": {"G": 1e-3, "D": 1e-3},
     },
     "train": {
-        "steps": 1500,
+        "steps": 2000,
         "batch_size": 64,
         "ema": 0.999,
         "ema_start": 500,
