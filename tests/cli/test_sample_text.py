@@ -140,3 +140,30 @@ def test_bad_text_is_one_clear_line(generators, tmp_path, capsys, gen, args, mes
     assert code == 2 and len(lines) == 1 and lines[0].startswith("error:"), err
     assert message in lines[0]
     assert not out.exists()
+
+
+def test_train_on_a_captioned_folder_then_sample(tmp_path, capsys):
+    folder = tmp_path / "captioned_images"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(6):
+        Image.fromarray(rng.integers(0, 256, (20, 20), dtype=np.uint8)).save(folder / f"{i}.png")
+    (folder / "captions.jsonl").write_text(
+        "".join(f'{{"file": "{i}.png", "text": "noise number {i}"}}\n' for i in range(4)),
+        encoding="utf-8",
+    )
+    (folder / "4.txt").write_text("밝은 잡음\n", encoding="utf-8")
+    (folder / "5.txt").write_text("dark noise\n", encoding="utf-8")
+    code = run_cli(
+        *("train", *TINY_T2I[:1], "--data", str(folder)),
+        *TINY_T2I[3:],
+        *("--set", "data.image_size=16", "--runs-dir", str(tmp_path / "runs")),
+    )
+    assert code == 0
+    (run,) = (tmp_path / "runs").iterdir()
+    assert "--text 'A CAPTION'" in capsys.readouterr().out  # what to run next
+    import gankit
+
+    G = gankit.load(run)
+    assert G.info.name == "captioned" and G.meta["data"]["shape"] == [1, 16, 16]
+    assert G.sample(2, seed=0, text=["dark noise"]).shape == (2, 1, 16, 16)

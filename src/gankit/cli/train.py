@@ -155,6 +155,10 @@ def next_command(run_dir: Path) -> str:
         return f"gankit predict {run_dir} --input VIDEO.gif --frames 10 --out rollout.gif"
     if any(i["kind"] == "image" for i in inputs):
         return f"gankit translate {run_dir} --input IMAGE_OR_FOLDER --out OUT --grid pairs.png"
+    if any(i["kind"] == "text" for i in inputs):
+        return (
+            f"gankit sample {run_dir} --text 'A CAPTION' --n 16 --out samples.npz --grid grid.png"
+        )
     return f"gankit sample {run_dir} --n 64 --out samples.npz --grid grid.png"
 
 
