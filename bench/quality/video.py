@@ -33,7 +33,7 @@ from gankit.data import DataConfig, load_dataset, to_uint8  # noqa: E402
 from gankit.data.base import ArrayDataset  # noqa: E402
 from gankit.metrics.video import digit_accuracy, per_frame  # noqa: E402
 from gankit.models.video import rollout, video_starts  # noqa: E402
-from gankit.viz import png_bytes, translation_grid  # noqa: E402
+from gankit.viz import png_bytes  # noqa: E402
 
 VARIANTS = {
     "full": [],  # λ_adv 0.05, λ_p 1, λ_gdl 1 (the preset)
@@ -155,22 +155,14 @@ def main() -> None:
         doc = {"command": command_line(), "n_videos": len(ctx), "results": results}
         args.out.write_text(json.dumps(doc, indent=1))
     if args.grid:
-        pick = np.linspace(0, len(ctx) - 1, 4).round().astype(int)
-        rows = []
-        for i in pick:  # one row per video: the context, then each variant's rollout, the truth
-            rows.append(translation_grid([ctx[i]], pad=1))
-            for name in preds:
-                rows.append(translation_grid([preds[name][i]], pad=1))
-            rows.append(translation_grid([true[i]], pad=1))
-        from PIL import Image
+        from gankit.viz import image_grid
 
-        w = max(r.width for r in rows)
-        canvas = Image.new(rows[0].mode, (w, sum(r.height for r in rows)))
-        y = 0
-        for r in rows:
-            canvas.paste(r, (0, y))
-            y += r.height
-        args.grid.write_bytes(png_bytes(canvas))
+        pick = np.linspace(0, len(ctx) - 1, 3).round().astype(int)
+        cells = []  # per video, one row each: the context, each variant's rollout, the truth
+        for i in pick:
+            blank = np.zeros((args.frames - ctx.shape[1], *ctx.shape[2:]), np.uint8)
+            cells += [np.concatenate([ctx[i], blank]), *(p[i] for p in preds.values()), true[i]]
+        args.grid.write_bytes(png_bytes(image_grid(np.concatenate(cells), nrow=args.frames)))
         print(f"grid: {args.grid} (per video: context, {', '.join(preds)}, truth)")
 
 
