@@ -21,6 +21,10 @@ TINY = {
         "data": {"name": "edges2digits", "limit": 100},
         "model": {"g_channels": 8, "d_channels": 8, "depth": 3},
     },
+    "inpaint": {
+        "data": {"name": "mnist5k", "limit": 100, "masks": "boxes,strokes", "hole": 12},
+        "model": {"g_channels": 8, "d_channels": 8},
+    },
 }
 
 

@@ -14,9 +14,16 @@ from gankit.registry import MODELS
 IMAGES = DataInfo(name="digits", kind="images", shape=(1, 8, 8), num_classes=10)
 POINTS = DataInfo(name="ring", kind="points", shape=(2,))
 PAIRED = DataInfo(name="pairs", kind="images", shape=(3, 16, 16), inputs={"source": (1, 16, 16)})
+MASKED = DataInfo(
+    name="holes",
+    kind="images",
+    shape=(3, 16, 16),
+    inputs={"image": (3, 16, 16), "mask": (1, 16, 16)},
+)
 
 # Config variants that change what a family's generator takes; a family not named here is
-# checked with its defaults, on 8x8 digits, 2-D points or paired images (the first it builds on).
+# checked with its defaults, on 8x8 digits, 2-D points, paired images or images with holes (the
+# first it builds on).
 VARIANTS = {
     "dcgan": [{}, {"clusters": 4}, {"n_components": 3}, {"arch": "textbook", "n_components": 3}],
     "mlp-gan": [{}, {"clusters": 4}, {"n_components": 3}],
@@ -46,7 +53,7 @@ def _declared(family: str, variant: dict, info: DataInfo | None):
     }
     cfg = cls.Config(**{**small, **variant})
     if info is None:  # a family this file does not know: the first kind of data it accepts
-        info = next((d for d in (IMAGES, POINTS, PAIRED) if _builds(cls, cfg, d)), None)
+        info = next((d for d in (IMAGES, POINTS, PAIRED, MASKED) if _builds(cls, cfg, d)), None)
         assert info is not None, f"{family} builds on none of the test's data kinds: add one"
     return cls, cfg, info, cls.inputs(cfg, info)
 
