@@ -3,7 +3,7 @@ classic fills and the pixel-loss-only network trained as long.
 
 Baselines: ``mean`` (each hole filled with the mean colour of the image's kept pixels),
 ``biharmonic`` (``skimage.restoration.inpaint_biharmonic``, the smooth continuation of the
-surroundings). Variants train the preset with extra ``--set`` overrides; ``l1-only`` is the same
+surroundings), ``push-pull`` (the smooth guess ``model.coarse`` starts from). Variants train the preset with extra ``--set`` overrides; ``l1-only`` is the same
 generator with ``model.gan_weight=0``. Every method fills every held-out image (mnist5k: the last
 100 of each class; photos: the crops of the held-out photos) in its fixed hole, and is scored by
 PSNR over the hole, PSNR / SSIM over the whole image, sharpness and, for digits, the project's
@@ -42,7 +42,7 @@ VARIANTS = {
     "lambda1": ["model.l1=1"],
     "nonsaturating": ["model.loss=nonsaturating"],
 }
-BASELINES = ("mean", "biharmonic")
+BASELINES = ("mean", "biharmonic", "push-pull")
 
 
 def mean_fill(images: np.ndarray, masks: np.ndarray) -> np.ndarray:
@@ -66,6 +66,18 @@ def biharmonic_fill(images: np.ndarray, masks: np.ndarray) -> np.ndarray:
         out[i] = np.clip(np.round(filled * 255.0), 0, 255).astype(np.uint8)
         out[i][:, ~hole] = x[:, ~hole]
     return out
+
+
+def push_pull_fill(images: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """The smooth guess ``model.coarse`` starts from (``smooth_fill``), alone."""
+    from gankit.models.inpaint import smooth_fill
+
+    x = torch.from_numpy(images).float().div(127.5).sub(1.0)
+    hole = torch.from_numpy(masks) > 127
+    return to_uint8(torch.where(hole, smooth_fill(x, hole), x)).numpy()
+
+
+FILLS = {"mean": mean_fill, "biharmonic": biharmonic_fill, "push-pull": push_pull_fill}
 
 
 def heldout_holes(trainer) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -107,7 +119,7 @@ def evaluate_runs(run_dirs: list[Path], seed: int, out: Path | None, grid: Path 
     labels = None if held.y is None else held.y.numpy()
     rows, columns = [], {}
     for b in BASELINES:
-        filled = mean_fill(images, masks) if b == "mean" else biharmonic_fill(images, masks)
+        filled = FILLS[b](images, masks)
         rows.append(score(b, filled, images, masks, labels, seed, {}))
         columns[b] = filled
     for run in run_dirs:
@@ -191,7 +203,7 @@ def main() -> None:
             images, masks, labels = heldout_holes(trainer)
             for b in BASELINES:
                 c0 = time.process_time()
-                out = mean_fill(images, masks) if b == "mean" else biharmonic_fill(images, masks)
+                out = FILLS[b](images, masks)
                 cpu = time.process_time() - c0
                 rows.append(score(b, out, images, masks, labels, args.seed, {"fill_cpu_s": cpu}))
                 columns[b] = out

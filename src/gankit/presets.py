@@ -346,7 +346,7 @@ PRESETS["inpaint-digits"] = {
 PRESETS["inpaint-photos"] = {
     "family": "inpaint",
     "data": {"name": "photos", "image_size": 64, "flip": True, "masks": "centre", "hole": 24},
-    "model": {"g_channels": 16, "d_channels": 32, "lr": {"G": 5e-4, "D": 5e-4}},
+    "model": {"g_channels": 16, "d_channels": 32, "coarse": True, "lr": {"G": 5e-4, "D": 5e-4}},
     "train": {"steps": 1200, "batch_size": 8, "sample_every": 200, "grid_size": 24},
 }
 PRESETS["inpaint-folder"] = {

@@ -13,7 +13,7 @@ import gankit
 from gankit.data import load_dataset
 from gankit.data.base import DataConfig
 from gankit.errors import ConfigError, DataError
-from gankit.models.inpaint import Inpaint, InpaintConfig, InpaintGenerator
+from gankit.models.inpaint import Inpaint, InpaintConfig, InpaintGenerator, smooth_fill
 from gankit.presets import resolve
 from gankit.train.trainer import Trainer, write_config
 
@@ -32,10 +32,10 @@ def _scaled(t: torch.Tensor) -> torch.Tensor:
     return t.float() / 127.5 - 1
 
 
-@pytest.mark.parametrize("gated", [True, False])
-def test_only_the_hole_changes_and_its_content_is_ignored(gated):
+@pytest.mark.parametrize(("gated", "coarse"), [(True, False), (False, False), (True, True)])
+def test_only_the_hole_changes_and_its_content_is_ignored(gated, coarse):
     torch.manual_seed(0)
-    G = InpaintGenerator(3, InpaintConfig(g_channels=8, gated=gated)).eval()
+    G = InpaintGenerator(3, InpaintConfig(g_channels=8, gated=gated, coarse=coarse)).eval()
     x, m = _holes(4, 3, 21, 30)  # not a multiple of 4: padded and cropped back
     with torch.no_grad():
         out = G(image=_scaled(x), mask=_scaled(m))
@@ -46,6 +46,20 @@ def test_only_the_hole_changes_and_its_content_is_ignored(gated):
     assert torch.equal(out[keep], _scaled(x)[keep])  # bit for bit
     assert not torch.equal(out[~keep], _scaled(x)[~keep])  # the hole was filled
     assert torch.equal(out, again)  # nothing of the hole reaches the fill
+
+
+def test_smooth_fill_keeps_known_pixels_and_interpolates_the_hole():
+    """Push-pull: a left-to-right ramp with a hole is filled with values between its edges."""
+    ramp = torch.linspace(-1, 1, 16).expand(1, 1, 16, 16).clone()
+    hole = torch.zeros(1, 1, 16, 16, dtype=torch.bool)
+    hole[..., 4:12, 4:12] = True
+    fill = smooth_fill(ramp, hole)
+    assert torch.equal(fill[~hole.expand_as(fill)], ramp[~hole.expand_as(ramp)])
+    inside = fill[0, 0, 4:12, 4:12]
+    assert ramp[0, 0, 0, 3] <= inside.min() and inside.max() <= ramp[0, 0, 0, 12]
+    assert inside[:, -1].mean() > inside[:, 0].mean()  # it follows the ramp
+    flat = smooth_fill(torch.full((1, 3, 9, 7), 0.25), hole[..., :9, :7])
+    assert torch.allclose(flat, torch.full_like(flat, 0.25))
 
 
 def _trainer(run_dir, steps: int, masks: str = "boxes,strokes", **model) -> Trainer:

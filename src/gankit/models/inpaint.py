@@ -47,6 +47,11 @@ class InpaintConfig(AdversarialConfig):
         description="dilation of each middle layer at 1/4 size (1 = an ordinary convolution)",
     )
     gated: bool = Field(True, description="gated convolutions in G (false: conv + ELU)")
+    coarse: bool = Field(
+        False,
+        description="start the fill from a smooth push-pull interpolation of the surroundings "
+        "and learn what to add to it",
+    )
     d_channels: int = Field(32, ge=4, le=512, description="D's width")
     d_layers: int | None = Field(
         None, ge=1, le=6, description="D's stride-2 layers (default: down to about 4x4 patches)"
@@ -74,6 +79,24 @@ class GatedConv(nn.Module):
             return F.elu(h)
         f, g = h.chunk(2, dim=1)
         return F.elu(f) * torch.sigmoid(g)
+
+
+def smooth_fill(image: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
+    """A smooth guess for the hole: push-pull interpolation (normalised averaging down a
+    pyramid until every cell holds a kept pixel, then each level's missing part taken from the
+    level below, bilinearly, back up). Kept pixels come back unchanged. (B, C, H, W) -> same."""
+    w = (~hole).to(image.dtype)  # (B, 1, H, W): 1 = kept
+    levels = [(image * w, w)]
+    while not (levels[-1][1] > 0).all() and min(levels[-1][1].shape[-2:]) > 1:
+        x, w = levels[-1]
+        levels.append((F.avg_pool2d(x, 2, ceil_mode=True), F.avg_pool2d(w, 2, ceil_mode=True)))
+    x, w = levels[-1]
+    fill = x / w.clamp_min(1e-6)
+    for x, w in reversed(levels[:-1]):
+        up = F.interpolate(fill, size=x.shape[-2:], mode="bilinear", align_corners=False)
+        a = w.clamp(0.0, 1.0)  # the share of a cell that is known
+        fill = a * (x / w.clamp_min(1e-6)) + (1 - a) * up
+    return fill
 
 
 class InpaintGenerator(nn.Module):
@@ -105,12 +128,17 @@ class InpaintGenerator(nn.Module):
             GatedConv(2 * ch + ch, ch, gated=g), GatedConv(ch, ch // 2, gated=g)
         )
         self.out = nn.Conv2d(ch // 2, channels, 3, 1, 1)
+        self.coarse = cfg.coarse
+        if cfg.coarse:  # the fill starts as the smooth guess and learns what to add
+            nn.init.zeros_(self.out.weight)
+            nn.init.zeros_(self.out.bias)
 
     def forward(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         h, w = image.shape[-2:]
         ph, pw = (-h) % 4, (-w) % 4
         hole = mask > 0  # (B, 1, H, W)
-        x = torch.where(hole, torch.zeros_like(image), image)  # nothing of the hole gets in
+        guess = smooth_fill(image, hole) if self.coarse else torch.zeros_like(image)
+        x = torch.where(hole, guess, image)  # nothing of the hole gets in
         x = torch.cat([x, hole.to(image.dtype)], 1)
         x = F.pad(x, (0, pw, 0, ph), mode="replicate")
         e0 = self.enc0(x)
@@ -120,7 +148,10 @@ class InpaintGenerator(nn.Module):
         y = self.dec1(torch.cat([y, e1], 1))
         y = F.interpolate(y, scale_factor=2.0, mode="nearest")
         y = self.dec0(torch.cat([y, e0], 1))
-        raw = torch.tanh(self.out(y))[..., :h, :w]
+        if self.coarse:
+            raw = (guess + self.out(y)[..., :h, :w]).clamp(-1.0, 1.0)
+        else:
+            raw = torch.tanh(self.out(y))[..., :h, :w]
         return torch.where(hole, raw, image)  # only the hole is replaced
 
 
