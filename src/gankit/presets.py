@@ -110,6 +110,27 @@ PRESETS: dict[str, dict[str, Any]] = {
     # code and a projection D, so no mode can be left without a cluster of G's; the learning
     # rates fall linearly to 0 over the last two thirds, which settles each mode's spread.
     # Figures in docs/models/mlp-gan.md (bench/quality/toys.py).
+    # The ring by self-conditioning (the grid's recipe with 8 clusters): k-means finds the eight
+    # modes in the data, G and a projection D see each sample's cluster, so no mode can be left
+    # out whatever the seed or the floating-point path (bench/quality/robust.py).
+    "selfcond-ring": {
+        "family": "mlp-gan",
+        "data": {"name": "ring"},
+        "model": {
+            "z_dim": 2,
+            "hidden": [128, 128, 128],
+            "clusters": 8,
+            "lr": {"G": 5e-4, "D": 5e-4},
+        },
+        "train": {
+            "steps": 3000,
+            "batch_size": 256,
+            "ema": 0.995,
+            "lr_decay_start": 1 / 3,
+            "sample_every": 250,
+            "log_every": 50,
+        },
+    },
     "selfcond-grid": {
         "family": "mlp-gan",
         "data": {"name": "grid"},
