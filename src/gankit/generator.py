@@ -264,31 +264,6 @@ class Generator:
         c, h, w = specs[0].shape[1:]
         return torch.cat(outs) if outs else torch.zeros(0, steps, c, h, w, dtype=torch.uint8)
 
-
-def fit_frames(frames: torch.Tensor | np.ndarray, spec: Input) -> torch.Tensor:
-    """uint8 videos (N, T, C, H, W) (or one (T, C, H, W)) checked against a frames input
-    (T', C, H, W): at least T' frames (the last T' are kept), the same channels and frame size;
-    anything else is one clear error (frames are not resized: motion is measured in pixels)."""
-    x = torch.as_tensor(np.asarray(frames)) if not isinstance(frames, torch.Tensor) else frames
-    if x.ndim == 4:
-        x = x.unsqueeze(0)
-    t, c, h, w = spec.shape
-    if x.ndim != 5 or x.dtype != torch.uint8:
-        raise DataError(
-            f"input videos must be uint8 (N, T, C, H, W); got {x.dtype} {tuple(x.shape)}"
-        )
-    if x.shape[1] < t:
-        raise DataError(
-            f"the input has {x.shape[1]} frame(s); this generator needs at least {t} "
-            "(its context) to predict the next"
-        )
-    if tuple(x.shape[2:]) != (c, h, w):
-        raise DataError(
-            f"input frames are {x.shape[2]}x{x.shape[3]}x{x.shape[4]} (C x H x W); this "
-            f"generator was trained on {c}x{h}x{w}"
-        )
-    return x[:, -t:]
-
     def inpaint(
         self,
         images: torch.Tensor | np.ndarray,
@@ -336,6 +311,31 @@ def as_uint8_batch(images: torch.Tensor | np.ndarray, what: str) -> torch.Tensor
     if x.ndim != 4 or x.dtype != torch.uint8:
         raise DataError(f"{what} must be uint8 (N, C, H, W); got {x.dtype} {tuple(x.shape)}")
     return x
+
+
+def fit_frames(frames: torch.Tensor | np.ndarray, spec: Input) -> torch.Tensor:
+    """uint8 videos (N, T, C, H, W) (or one (T, C, H, W)) checked against a frames input
+    (T', C, H, W): at least T' frames (the last T' are kept), the same channels and frame size;
+    anything else is one clear error (frames are not resized: motion is measured in pixels)."""
+    x = torch.as_tensor(np.asarray(frames)) if not isinstance(frames, torch.Tensor) else frames
+    if x.ndim == 4:
+        x = x.unsqueeze(0)
+    t, c, h, w = spec.shape
+    if x.ndim != 5 or x.dtype != torch.uint8:
+        raise DataError(
+            f"input videos must be uint8 (N, T, C, H, W); got {x.dtype} {tuple(x.shape)}"
+        )
+    if x.shape[1] < t:
+        raise DataError(
+            f"the input has {x.shape[1]} frame(s); this generator needs at least {t} "
+            "(its context) to predict the next"
+        )
+    if tuple(x.shape[2:]) != (c, h, w):
+        raise DataError(
+            f"input frames are {x.shape[2]}x{x.shape[3]}x{x.shape[4]} (C x H x W); this "
+            f"generator was trained on {c}x{h}x{w}"
+        )
+    return x[:, -t:]
 
 
 def fit_input(
