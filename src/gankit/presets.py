@@ -453,10 +453,11 @@ DATA_DEFAULT_PRESET = {
     ("video", "videos"): "video-folder",
 }
 # For 2-D toy data: `gankit train --data ring|grid` takes the preset that reaches the toy bars
-# (MGAN on the ring, self-conditioning on the grid); `gankit train mlp-gan --data grid` the plain
-# GAN of the seeds, collapse and all.
+# (self-conditioning on both: the seeds' counts are in docs/models/mlp-gan.md, from
+# bench/quality/robust.py); `gankit train mlp-gan --data grid` the plain GAN of the seeds,
+# collapse and all.
 TOY_DEFAULT_PRESET: dict[str | None, dict[str, str]] = {
-    None: {"ring": "mgan-ring", "grid": "selfcond-grid", "swissroll": "mlp-gan-ring"},
+    None: {"ring": "selfcond-ring", "grid": "selfcond-grid", "swissroll": "mlp-gan-ring"},
     "mlp-gan": {"ring": "mlp-gan-ring", "grid": "mlp-gan-grid", "swissroll": "mlp-gan-ring"},
 }
 TOY_DATASETS = ("ring", "grid", "swissroll")

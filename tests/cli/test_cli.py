@@ -93,6 +93,9 @@ def test_toy_data_takes_the_preset_that_meets_the_bars(run_gankit):
     assert cfg["train"]["steps"] == 300  # the decay, a fraction of the steps, follows --steps
     res = run_gankit("train", "mlp-gan", "--data", "grid", "--dry-run")
     assert json.loads(res.stdout[res.stdout.index("{") :])["preset"] == "mlp-gan-grid"
+    res = run_gankit("train", "--data", "ring", "--dry-run")
+    cfg = json.loads(res.stdout[res.stdout.index("{") :])
+    assert cfg["preset"] == "selfcond-ring" and cfg["model"]["clusters"] == 8
 
 
 def test_config_file_and_overrides(run_gankit, tmp_path):
