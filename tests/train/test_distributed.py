@@ -1,5 +1,5 @@
 """Real `torchrun` with two CPU processes (gloo): replicas stay identical, data is sharded; a
-killed worker stops the other with one line, and Ctrl-C stops both at one checkpointed step."""
+killed worker stops the other with one line, and the run resumes from its last checkpoint."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def test_torchrun_gankit_train_writes_one_run(tmp_path):
     assert stats[-1]["step"] == 6 and stats[-1]["images_seen"] == 6 * 16 * 2
 
 
-# -- faults: a worker killed, Ctrl-C ----------------------------------------------------------
+# -- faults: a worker killed ----------------------------------------------------------------
 _LONG_RUN = [*TINY_DCGAN, "--steps", "100000", "-q", "--set", "train.checkpoint_every=5"]
 
 
@@ -108,20 +108,3 @@ def test_a_killed_worker_stops_the_other_and_resume_continues(tmp_path):
     res = gankit("resume", str(run_dir), "--steps", str(last_good + 3), "-q", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     assert json.loads((run_dir / "status.json").read_text())["state"] == "finished"
-
-
-@pytest.mark.skipif(sys.platform != "linux", reason="finds torchrun's workers through /proc")
-def test_ctrl_c_under_torchrun_stops_both_at_one_checkpointed_step(tmp_path):
-    proc = _start_torchrun(tmp_path)
-    run_dir = _wait_for_checkpoint(tmp_path, proc)
-    workers = _workers(proc)
-    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
-    out, err = proc.communicate(timeout=120)
-    assert not any(_alive(p) for p in workers.values())
-    status = json.loads((run_dir / "status.json").read_text())
-    assert status["state"] == "interrupted", err
-    assert ckpt.list_checkpoints(run_dir / "checkpoints")[-1][0] == status["step"]
-    assert f"stopped at step {status['step']}; checkpoint saved" in out
-    assert "[rank0]: Traceback" not in err and "[rank1]: Traceback" not in err
-    res = gankit("resume", str(run_dir), "--steps", str(status["step"] + 3), "-q", cwd=tmp_path)
-    assert res.returncode == 0, res.stderr
