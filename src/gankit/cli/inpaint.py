@@ -37,19 +37,11 @@ def read_mask(path: Path) -> np.ndarray:
 def read_npz(path: Path, channels: int) -> tuple[np.ndarray, np.ndarray]:
     """``images`` (N, C, H, W) and ``mask`` (N, 1, H, W), uint8, from an .npz; one clear error
     for anything else."""
-    from gankit.cli.translate import read_inputs
+    from gankit.cli.translate import read_inputs, read_npz_array
 
     images, _ = read_inputs(path, channels)
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            if "mask" not in z:
-                raise DataError(
-                    f"{str(path)!r} has no 'mask' array (found: {', '.join(z.files)}); an "
-                    "inpainting needs 'mask' uint8 (N, 1, H, W), 255 = hole"
-                )
-            mask = z["mask"]
-    except (OSError, ValueError) as e:
-        raise DataError(f"cannot read {str(path)!r} as .npz: {e}") from None
+    hint = "; an inpainting needs 'mask' uint8 (N, 1, H, W), 255 = hole"
+    mask = read_npz_array(path, "mask", hint)
     want = (len(images), 1, *images.shape[2:])
     if mask.dtype != np.uint8 or mask.shape != want:
         raise DataError(
@@ -151,9 +143,8 @@ def inpaint(
     import torch
 
     from gankit.cli.main import console
-    from gankit.cli.translate import output_files
+    from gankit.cli.translate import output_files, write_files
     from gankit.data.masks import masked
-    from gankit.files import atomic_write_bytes
     from gankit.generator import load
     from gankit.runs import find_run
     from gankit.train.trainer import resolve_device
@@ -184,9 +175,7 @@ def inpaint(
             raise ConfigError(f"--grid {str(grid)!r}: the images differ in size")
         shown = masked(torch.from_numpy(np.stack(images)), torch.from_numpy(np.stack(masks)))
         files[grid] = png_bytes(translation_grid([shown, np.stack(outputs)]))
-    for p, data in files.items():
-        p.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(p, data)
+    write_files(files)
     where = out if len(files) - (grid is not None) <= 1 else f"{out}/ ({len(outputs)} PNGs)"
     console.print(
         f"filled {len(outputs)} image(s) to {where}" + (f"; pairs in {grid}" if grid else "")

@@ -25,21 +25,14 @@ OUT_SUFFIXES = (".npz", ".gif")
 
 def read_videos(path: Path, channels: int) -> np.ndarray:
     """uint8 (N, T, C, H, W) from an .npz with 'frames', a GIF or a folder of frames."""
+    from gankit.cli.translate import read_npz_array
     from gankit.data.images import rgb_to_channels
     from gankit.data.video import read_video
 
     if not path.exists():
         raise DataError(f"--input {str(path)!r} does not exist")
     if path.suffix.lower() == ".npz":
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                if "frames" not in z:
-                    raise DataError(
-                        f"{str(path)!r} has no 'frames' array (found: {', '.join(z.files)})"
-                    )
-                x = z["frames"]
-        except (OSError, ValueError) as e:
-            raise DataError(f"cannot read {str(path)!r} as .npz: {e}") from None
+        x = read_npz_array(path, "frames")
         if x.dtype != np.uint8 or x.ndim not in (4, 5):
             raise DataError(
                 f"'frames' in {str(path)!r} must be uint8 (N, T, C, H, W); got {x.dtype} {x.shape}"

@@ -18,8 +18,30 @@ import numpy as np
 import typer
 
 from gankit.errors import ConfigError, DataError
+from gankit.files import atomic_write_bytes
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
+
+
+def read_npz_array(path: Path, key: str, hint: str = "") -> np.ndarray:
+    """The array ``key`` of an .npz (no pickles); a missing key or an unreadable file is one
+    clear error (``hint`` says what the array should be)."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if key not in z:
+                raise DataError(
+                    f"{str(path)!r} has no {key!r} array (found: {', '.join(z.files)}){hint}"
+                )
+            return z[key]
+    except (OSError, ValueError) as e:
+        raise DataError(f"cannot read {str(path)!r} as .npz: {e}") from None
+
+
+def write_files(files: dict[Path, bytes]) -> None:
+    """Write each file whole or not at all, making its folder."""
+    for p, data in files.items():
+        p.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(p, data)
 
 
 def read_inputs(path: Path, channels: int) -> tuple[np.ndarray | list[np.ndarray], list[str]]:
@@ -39,15 +61,7 @@ def read_inputs(path: Path, channels: int) -> tuple[np.ndarray | list[np.ndarray
             f.stem for f in files
         ]
     if path.suffix.lower() == ".npz":
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                if "images" not in z:
-                    raise DataError(
-                        f"{str(path)!r} has no 'images' array (found: {', '.join(z.files)})"
-                    )
-                x = z["images"]
-        except (OSError, ValueError) as e:
-            raise DataError(f"cannot read {str(path)!r} as .npz: {e}") from None
+        x = read_npz_array(path, "images")
         if x.dtype != np.uint8 or x.ndim != 4:
             raise DataError(
                 f"'images' in {str(path)!r} must be uint8 (N, C, H, W); got {x.dtype} {x.shape}"
@@ -117,7 +131,6 @@ def translate(
     import torch
 
     from gankit.cli.main import console
-    from gankit.files import atomic_write_bytes
     from gankit.generator import fit_input, load
     from gankit.runs import find_run
     from gankit.train.trainer import resolve_device
@@ -155,9 +168,7 @@ def translate(
             from gankit.data.masks import masked
 
             files[grid] = png_bytes(translation_grid([masked(x, m), outputs]))
-        for p, data in files.items():
-            p.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_bytes(p, data)
+        write_files(files)
         console.print(f"filled the holes of {len(outputs)} image(s) to {out}")
         return
     images, names = read_inputs(input, spec.shape[0])
@@ -183,9 +194,7 @@ def translate(
         files[grid] = png_bytes(translation_grid([x, outputs]))
     for note in sorted(notes):
         console.print(f"note: {note}")
-    for p, data in files.items():
-        p.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(p, data)
+    write_files(files)
     where = out if len(files) - (grid is not None) <= 1 else f"{out}/ ({len(outputs)} PNGs)"
     console.print(
         f"translated {len(outputs)} image(s) to {where}" + (f"; pairs in {grid}" if grid else "")

@@ -36,7 +36,7 @@ def read_image_keep_channels(path: Path) -> np.ndarray:
 
 def read_upscale_inputs(path: Path) -> tuple[list[np.ndarray], list[str], bool]:
     """(images (C, H, W) uint8, names, whether they came from an .npz)."""
-    from gankit.cli.translate import IMAGE_SUFFIXES
+    from gankit.cli.translate import IMAGE_SUFFIXES, read_npz_array
     from gankit.data.images import list_images
 
     if not path.exists():
@@ -49,15 +49,7 @@ def read_upscale_inputs(path: Path) -> tuple[list[np.ndarray], list[str], bool]:
             )
         return [read_image_keep_channels(f) for f in files], [f.stem for f in files], False
     if path.suffix.lower() == ".npz":
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                if "images" not in z:
-                    raise DataError(
-                        f"{str(path)!r} has no 'images' array (found: {', '.join(z.files)})"
-                    )
-                x = z["images"]
-        except (OSError, ValueError) as e:
-            raise DataError(f"cannot read {str(path)!r} as .npz: {e}") from None
+        x = read_npz_array(path, "images")
         if x.dtype != np.uint8 or x.ndim != 4 or x.shape[1] not in (1, 3) or len(x) == 0:
             raise DataError(
                 f"'images' in {str(path)!r} must be uint8 (N, C, H, W) with C 1 or 3 and N ≥ 1; "
@@ -91,8 +83,7 @@ def upscale(
     `gankit upscale 3 --input lr.npz --out sr.npz`
     """
     from gankit.cli.main import console
-    from gankit.cli.translate import output_files
-    from gankit.files import atomic_write_bytes
+    from gankit.cli.translate import output_files, write_files
     from gankit.generator import load
     from gankit.models.srgan import upscale as upscale_image
     from gankit.runs import find_run
@@ -118,9 +109,7 @@ def upscale(
     outputs = [upscale_image(G, x, tile=tile) for x in images]
     stacked = np.stack(outputs) if len({o.shape for o in outputs}) == 1 else outputs
     files = output_files(out, names, stacked)
-    for p, data in files.items():
-        p.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(p, data)
+    write_files(files)
     s = G.module.scale
     where = out if len(files) <= 1 else f"{out}/ ({len(outputs)} PNGs)"
     console.print(f"upscaled {len(outputs)} image(s) x{s} to {where}")
