@@ -85,9 +85,11 @@ def test_four_networks_train_and_every_loss_is_logged(tmp_path):
     grid = Image.open(tmp_path / "run" / "samples" / "step_000000002.png")
     assert grid.size[0] > 3 * 28
     assert (tmp_path / "run" / "generator_BA" / "model.safetensors").is_file()
-    # the dashboard's held-out inputs: A images, and no B "targets" (they are not matches)
+    # the dashboard's held-out inputs: A images, and B images for B -> A, not as "targets"
+    # (they are not matches)
     with np.load(tmp_path / "run" / "samples" / "bank.npz") as bank:
-        assert set(bank.files) == {"source"} and bank["source"].shape == (4, 1, 28, 28)
+        assert set(bank.files) == {"source", "domain_b"}
+        assert bank["source"].shape == bank["domain_b"].shape == (4, 1, 28, 28)
 
 
 def test_gankit_list_shows_each_network(run, cli, capsys, monkeypatch):

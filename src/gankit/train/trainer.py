@@ -608,13 +608,16 @@ class Trainer:
 
     def _write_bank(self, folder: Path) -> None:
         """``samples/bank.npz``: the fixed held-out inputs and their targets (uint8), once a run,
-        for the dashboard's Translate tab."""
+        for the dashboard's Translate tab. A two-way family's unpaired held-out B images are kept
+        as ``domain_b`` (the inputs of its B -> A generator), not as targets."""
         path = folder / "bank.npz"
         if path.is_file():
             return
         arrays = {s.name: to_uint8(self.noise_bank[s.name]).numpy() for s in self._image_inputs()}
         if self.family.bank_targets_match:  # else the dashboard shows no targets
             arrays["target"] = to_uint8(self.bank_target).numpy()
+        elif self.bank_target is not None:
+            arrays["domain_b"] = to_uint8(self.bank_target).numpy()
         buf = io.BytesIO()
         np.savez_compressed(buf, **arrays)
         write_bytes(path, buf.getvalue())

@@ -23,6 +23,7 @@ from gankit.models.base import FROM_DATA, Input
 from gankit.web.schemas import MAX_N, GeneratorOut, InputOut, LatentInput
 
 GENERATOR_CACHE = 4  # loaded generators kept in memory
+BA_FOLDER = "generator_BA"  # a two-way family's B -> A generator (CycleGAN), beside generator/
 CODE_RANGE = 2.0  # sliders of a zero-centred code span at least [-2, 2] (InfoGAN trains on ±1)
 
 
@@ -47,9 +48,10 @@ def code_control(spec: Input) -> LatentInput | None:
 
 
 class LoadedGenerator:
-    def __init__(self, run_dir: Path, stamp: tuple) -> None:
+    def __init__(self, run_dir: Path, stamp: tuple, direction: str = "AB") -> None:
         self.stamp = stamp
-        self.g = gankit.load(run_dir)
+        self.direction = direction
+        self.g = gankit.load(run_dir, direction=direction)
         self.inputs = self.g.inputs
         self.codes = [
             control
@@ -69,6 +71,7 @@ class LoadedGenerator:
             z_dim=math.prod(noise[0].shape) if noise else None,
             codes=self.codes,
             inputs=[InputOut(**s.to_dict()) for s in self.inputs],
+            directions=["AB", "BA"] if (run_dir / BA_FOLDER / "config.json").is_file() else ["AB"],
             max_n=MAX_N,
         )
 
@@ -85,8 +88,11 @@ class GeneratorCache:
         self.items: OrderedDict[str, LoadedGenerator] = OrderedDict()
         self.lock = threading.Lock()
 
-    def get(self, run_id: str, run_dir: Path) -> LoadedGenerator | None:
-        folder = run_dir / "generator"
+    def get(self, run_id: str, run_dir: Path, direction: str = "AB") -> LoadedGenerator | None:
+        """The run's generator for ``direction`` ("BA": a two-way run's B -> A one), or None
+        while it has none exported."""
+        folder = run_dir / ("generator" if direction == "AB" else BA_FOLDER)
+        key = run_id if direction == "AB" else f"{run_id}:{direction}"
         try:
             stamp = tuple(
                 (s.st_mtime_ns, s.st_size)
@@ -95,22 +101,27 @@ class GeneratorCache:
         except OSError:
             return None
         with self.lock:
-            item = self.items.get(run_id)
+            item = self.items.get(key)
             if item is None or item.stamp != stamp:
                 try:
-                    item = LoadedGenerator(run_dir, stamp)
+                    item = LoadedGenerator(run_dir, stamp, direction)
                 except Exception as e:  # a half-copied run, a family this install lacks, ...
                     raise HTTPException(409, f"the run's generator cannot be loaded: {e}") from e
-                self.items[run_id] = item
-            self.items.move_to_end(run_id)
+                self.items[key] = item
+            self.items.move_to_end(key)
             while len(self.items) > self.size:
                 self.items.popitem(last=False)
             return item
 
-    def need(self, run_id: str, run_dir: Path) -> LoadedGenerator:
-        """The run's generator, or 404 while it has none exported."""
-        lg = self.get(run_id, run_dir)
+    def need(self, run_id: str, run_dir: Path, direction: str = "AB") -> LoadedGenerator:
+        """The run's generator, or 404 while it has none exported (for "BA": none that learns
+        B -> A)."""
+        lg = self.get(run_id, run_dir, direction)
         if lg is None:
+            if direction != "AB" and self.get(run_id, run_dir) is not None:
+                raise HTTPException(
+                    404, f"run {run_id!r} has no B -> A generator: only cyclegan runs learn both"
+                )
             raise HTTPException(404, f"run {run_id!r} has no exported generator yet")
         return lg
 

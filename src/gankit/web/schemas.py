@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import Path as PathParam
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from gankit.web.security import MAX_BODY, MAX_UPLOAD
@@ -70,6 +71,9 @@ class GeneratorOut(BaseModel):
     codes: list[LatentInput] = Field(description="latent inputs other than z (InfoGAN codes…)")
     inputs: list[InputOut] = Field(
         description="everything G takes; an 'image' input makes it a translation model"
+    )
+    directions: list[Literal["AB", "BA"]] = Field(
+        ["AB"], description="translation directions: AB, and BA for a two-way run (cyclegan)"
     )
     max_n: int
 
@@ -141,6 +145,10 @@ RunId = Annotated[
 ]
 Step = Annotated[int, PathParam(ge=0, le=MAX_STEP)]
 Index = Annotated[int, PathParam(ge=0, le=MAX_INDEX, description="held-out sample number")]
+Direction = Annotated[
+    Literal["AB", "BA"],
+    Query(description="AB, or BA for a two-way run's B -> A generator (cyclegan)"),
+]
 Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
 Codes = Annotated[
     dict[Annotated[str, Field(max_length=64)], Annotated[list[float], Field(max_length=512)]],

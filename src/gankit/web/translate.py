@@ -34,6 +34,7 @@ from gankit.web.schemas import (
     PNG,
     TRANSLATED,
     UPLOAD_ERRORS,
+    Direction,
     HeldOutList,
     Index,
     InputOut,
@@ -72,9 +73,19 @@ def image_input(lg: LoadedGenerator, run_id: str) -> Input:
     return specs[0]
 
 
-def held_out(store: RunStore, run_id: str, spec: Input) -> tuple[np.ndarray, np.ndarray | None]:
-    """The held-out inputs for ``spec`` (N, C, H, W) and their targets (or None), uint8."""
+def held_out(
+    store: RunStore, run_id: str, spec: Input, direction: str = "AB"
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The held-out inputs for ``spec`` (N, C, H, W) and their targets (or None), uint8.
+
+    A two-way run's bank holds held-out images of both domains (``source``: A, ``domain_b``: B,
+    not pairs): B -> A translates the B images, and has no targets."""
     bank = store.bank(store.get(run_id))
+    if direction == "BA":
+        x = bank.get("domain_b")
+        if x is None:
+            raise HTTPException(404, f"run {run_id!r} has no held-out B images yet")
+        return x, None
     x = bank.get(spec.name)
     if x is None:
         raise HTTPException(404, f"run {run_id!r} has no held-out inputs (samples/bank.npz) yet")
@@ -193,11 +204,13 @@ def to_channels(im: Image.Image, channels: int) -> tuple[np.ndarray, list[str]]:
 
 
 @router.get("/api/runs/{run_id}/heldout", summary="Held-out inputs", responses=RUN)
-def heldout(run_id: RunId, store: Store, generators: Generators) -> HeldOutList:
+def heldout(
+    run_id: RunId, store: Store, generators: Generators, direction: Direction = "AB"
+) -> HeldOutList:
     """The fixed held-out inputs of a translation run, and whether their targets are known."""
-    lg = generators.need(run_id, store.get(run_id))
+    lg = generators.need(run_id, store.get(run_id), direction)
     spec = image_input(lg, run_id)
-    x, target = held_out(store, run_id, spec)
+    x, target = held_out(store, run_id, spec, direction)
     return HeldOutList(
         input=InputOut(**spec.to_dict()),
         count=len(x),
@@ -218,10 +231,11 @@ def heldout_png(
     part: Literal["input", "target"],
     store: Store,
     generators: Generators,
+    direction: Direction = "AB",
 ) -> Response:
     """Held-out input ``index`` as the generator takes it, or the output it should give."""
-    lg = generators.need(run_id, store.get(run_id))
-    x, target = held_out(store, run_id, image_input(lg, run_id))
+    lg = generators.need(run_id, store.get(run_id), direction)
+    x, target = held_out(store, run_id, image_input(lg, run_id), direction)
     if part == "target" and target is None:
         raise HTTPException(404, f"run {run_id!r} keeps no targets for its held-out inputs")
     image = one(x if part == "input" else target, index, run_id)
@@ -235,12 +249,17 @@ def heldout_png(
     responses={**TRANSLATED, **RUN, **GENERATION_ERRORS},
 )
 def translate_heldout(
-    run_id: RunId, index: Index, store: Store, generators: Generators, slots: Slots
+    run_id: RunId,
+    index: Index,
+    store: Store,
+    generators: Generators,
+    slots: Slots,
+    direction: Direction = "AB",
 ) -> Response:
     """The generator's output for held-out input ``index``."""
-    lg = generators.need(run_id, store.get(run_id))
+    lg = generators.need(run_id, store.get(run_id), direction)
     spec = image_input(lg, run_id)
-    x, _ = held_out(store, run_id, spec)
+    x, _ = held_out(store, run_id, spec, direction)
     x = one(x, index, run_id)
     if mask_input(lg) is not None:  # an inpainting: the held-out image in its fixed hole
         m = one(store.bank(store.get(run_id)).get("mask", x[:0]), index, run_id)
@@ -259,14 +278,19 @@ def translate_heldout(
     openapi_extra=UPLOAD_BODY,
 )
 async def translate_upload(
-    run_id: RunId, request: Request, store: Store, generators: Generators, slots: Slots
+    run_id: RunId,
+    request: Request,
+    store: Store,
+    generators: Generators,
+    slots: Slots,
+    direction: Direction = "AB",
 ) -> Response:
     """The generator's output for an uploaded PNG or JPEG (resized to the size it was trained
     on; converted to its channels). The image is held in memory only."""
     data = await request.body()  # bounded by the Guard (413 over MAX_UPLOAD)
 
     def work() -> Response:
-        lg = generators.need(run_id, store.get(run_id))
+        lg = generators.need(run_id, store.get(run_id), direction)
         spec = image_input(lg, run_id)
         with generation_slot(slots):  # decoding a large image costs as much as the model
             x, notes = decode_upload(data, spec.shape[0])

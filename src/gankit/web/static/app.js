@@ -1497,6 +1497,7 @@ class TranslatePanel {
     this.run = run;
     this.spec = run.generator.inputs.find((s) => s.kind === "image");
     this.base = api.run(run.id);
+    this.direction = "AB"; // a two-way run (cyclegan) also translates B -> A
     this.inputUrl = null; // an uploaded file's object URL, revoked when replaced
     const [c, hgt, wid] = this.spec.shape;
     const what = `${wid}×${hgt} ${c === 1 ? "grayscale" : "RGB"}`;
@@ -1529,6 +1530,7 @@ class TranslatePanel {
         `${run.generator.family} exported at step ${run.generator.step ?? "?"} · takes ${what} ` +
           `"${this.spec.name}" images; others are resized and converted`,
       ),
+      this.directionField(run.generator.directions || ["AB"]),
       h(
         "div",
         { class: "field" },
@@ -1568,6 +1570,37 @@ class TranslatePanel {
     this.loadHeldOut();
   }
 
+  /** A run's translation URL ``path`` for the chosen direction. */
+  url(path) {
+    return `${this.base}${path}${this.direction === "AB" ? "" : `?direction=${this.direction}`}`;
+  }
+
+  /** The A → B / B → A switch of a two-way run (nothing for a one-way one). */
+  directionField(directions) {
+    if (directions.length < 2) return null;
+    const names = { AB: "A → B", BA: "B → A" };
+    const select = h(
+      "select",
+      {
+        id: "translate-direction",
+        class: "input",
+        "data-testid": "translate-direction",
+        onchange: (e) => {
+          this.direction = e.target.value;
+          this.shown = false;
+          this.loadHeldOut();
+        },
+      },
+      directions.map((d) => h("option", { value: d, text: names[d] || d })),
+    );
+    return h(
+      "div",
+      { class: "field" },
+      h("label", { for: "translate-direction", text: "Direction" }),
+      select,
+    );
+  }
+
   /** Fill the transparent pixels of ``blob`` (the brush's image) and show the result. */
   async fillHoles(blob, what, targetUrl) {
     if (this.holesUrl) URL.revokeObjectURL(this.holesUrl);
@@ -1583,7 +1616,7 @@ class TranslatePanel {
 
   async loadHeldOut() {
     try {
-      this.heldOut = await api.json(`${this.base}/heldout`);
+      this.heldOut = await api.json(this.url("/heldout"));
     } catch (e) {
       this.thumbs.replaceChildren(h("p", { class: "subtle", text: e.message }));
       return;
@@ -1602,7 +1635,7 @@ class TranslatePanel {
           },
           h("img", {
             class: "pixelated",
-            src: `${this.base}/heldout/${i}/input.png`,
+            src: this.url(`/heldout/${i}/input.png`),
             alt: `held-out input ${i}`,
           }),
         ),
@@ -1612,12 +1645,13 @@ class TranslatePanel {
   }
 
   async translateHeldOut(i) {
-    const target = this.heldOut.targets ? `${this.base}/heldout/${i}/target.png` : null;
+    const target = this.heldOut.targets ? this.url(`/heldout/${i}/target.png`) : null;
     this.select(i);
+    this.shownHeldOut = true;
     if (this.brush && target) this.brush.load(target, `held-out image ${i}`, target);
     await this.translate(
-      () => api.image(`${this.base}/heldout/${i}/translate`),
-      `${this.base}/heldout/${i}/input.png`,
+      () => api.image(this.url(`/heldout/${i}/translate`)),
+      this.url(`/heldout/${i}/input.png`),
       target,
       `held-out input ${i}`,
       `${this.run.id}-heldout-${i}.png`,
@@ -1633,6 +1667,7 @@ class TranslatePanel {
     if (this.inputUrl) URL.revokeObjectURL(this.inputUrl);
     this.inputUrl = URL.createObjectURL(file);
     this.select(null);
+    this.shownHeldOut = false;
     if (this.brush) {
       // nothing to fill until a hole is painted
       await this.brush.load(this.inputUrl, file.name, null).catch(() =>
@@ -1642,7 +1677,7 @@ class TranslatePanel {
     }
     const stem = file.name.replace(/\.[^.]*$/, "") || "upload";
     await this.translate(
-      () => api.image(`${this.base}/translate`, file),
+      () => api.image(this.url("/translate"), file),
       this.inputUrl,
       null,
       file.name,
@@ -1669,7 +1704,11 @@ class TranslatePanel {
     this.outputUrl = URL.createObjectURL(out.blob);
     this.panes.input.show(inputUrl, `input: ${what}`);
     this.panes.output.show(this.outputUrl, `output for ${what}`);
-    this.panes.target.show(targetUrl, `target for ${what}`, "no target for an upload");
+    this.panes.target.show(
+      targetUrl,
+      `target for ${what}`,
+      this.shownHeldOut ? "no target: the domains are unpaired" : "no target for an upload",
+    );
     this.download.href = this.outputUrl;
     this.download.download = filename;
     this.download.hidden = false;
