@@ -40,6 +40,8 @@ VARIANTS = {
     "pixel": ["model.adv=0", "model.gdl=0"],
     "pixel-gdl": ["model.adv=0"],
     "adv-pixel": ["model.gdl=0"],
+    "rollout3": ["data.future=3"],  # the losses also follow G's own rollout, 3 frames deep
+    "rollout5": ["data.future=5"],
 }
 KEYS = ["psnr", "ssim", "sharpness", "psnr_moving", "ssim_moving", "sharpness_moving"]
 

@@ -97,6 +97,43 @@ def test_sample_bank_holds_the_true_future():
     assert torch.equal(target[0, :3], b["frames"][1:4, -1])
 
 
+def test_future_frames_and_the_rollout_loss():
+    """data.future = 3: each training window carries the two frames after its next one (the
+    video's own frames), and G's losses follow its own rollout through them."""
+    ds = load_dataset(DataConfig(name="moving-mnist", limit=8, image_size=32, future=3))
+    assert ds.extra["later"].shape == (len(ds), 2, 1, 32, 32)
+    train = (~ds.held).nonzero().squeeze(1)
+    assert (ds.extra["later_n"][train] == 2).all()  # training videos are long enough
+    held = ds.subset(ds.held.nonzero().squeeze(1))
+    start = int((held.extra["offset"] == 0).nonzero()[0])
+    # a held-out window's later frames are the next windows' targets; the last has none left
+    assert torch.equal(held.extra["later"][start], held.x[start + 1 : start + 3])
+    assert held.extra["later_n"][start + 9] == 0
+    assert "later" not in _data().extra  # future = 1: nothing extra
+
+    cfg = VideoConfig(g_channels=8, d_channels=8, scales=2, adv=0)
+    fam = Video(cfg, ds.info)
+    batch = ds.batch(train[:4], augment=False)
+    loss, logs = fam.step("G", batch)
+    one_step, _ = fam.step("G", {k: v for k, v in batch.items() if not k.startswith("later")})
+    lp, gdl = fam.pixel_losses(fam.G.pyramid(batch["frames"]), batch["real"])
+    assert one_step.item() == pytest.approx((lp + gdl).item(), rel=1e-5)
+    # by hand: the rollout's frames, each fed back clamped, against the video's own frames
+    frames, total_lp, total_gdl = batch["frames"], lp, gdl
+    nxt = fam.G.pyramid(frames)[-1]
+    for k in range(2):
+        frames = torch.cat([frames[:, 1:], nxt.clamp(-1, 1).unsqueeze(1)], 1)
+        pyr = fam.G.pyramid(frames)
+        step_lp, step_gdl = fam.pixel_losses(pyr, batch["later"][:, k].float() / 127.5 - 1)
+        total_lp, total_gdl, nxt = total_lp + step_lp, total_gdl + step_gdl, pyr[-1]
+    assert loss.item() == pytest.approx(((total_lp + total_gdl) / 3).item(), rel=1e-5)
+    assert "loss/lp_rollout" in logs
+    # gradients reach G through the fed-back frames
+    fam.G.zero_grad()
+    loss.backward()
+    assert all(p.grad is not None for p in fam.G.parameters())
+
+
 def test_rollout_feeds_predictions_back():
     class Last(torch.nn.Module):  # "next frame" = newest frame + 0.1: rollouts accumulate
         def forward(self, frames):

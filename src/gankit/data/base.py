@@ -57,6 +57,13 @@ class DataConfig(BaseModel):
     context: int = Field(
         4, ge=1, le=16, description="video: past frames the generator sees to predict the next"
     )
+    future: int = Field(
+        1,
+        ge=1,
+        le=10,
+        description="video: future frames each training window carries; above 1 the video "
+        "family's losses follow G's own rollout through them",
+    )
 
     @model_validator(mode="after")
     def _two_folders_are_pairs(self) -> DataConfig:

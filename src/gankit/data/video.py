@@ -109,6 +109,24 @@ def windows(
     return np.stack(ctx), np.stack(nxt), np.asarray(seq), np.asarray(off)
 
 
+def later_frames(
+    videos: list[np.ndarray], seq: np.ndarray, off: np.ndarray, context: int, future: int
+) -> dict[str, torch.Tensor]:
+    """For ``data.future`` > 1, the frames after each window's next one, as batch extras:
+    ``later`` uint8 (N, future - 1, C, H, W), zero past a video's end, and ``later_n`` (N,), how
+    many of them the video has. Nothing for ``future`` = 1."""
+    if future <= 1:
+        return {}
+    k = future - 1
+    later = np.zeros((len(seq), k, *videos[0].shape[1:]), dtype=np.uint8)
+    count = np.zeros(len(seq), dtype=np.int64)
+    for i, (s, o) in enumerate(zip(seq, off, strict=True)):
+        frames = videos[s][o + context + 1 : o + context + 1 + k]
+        later[i, : len(frames)] = frames
+        count[i] = len(frames)
+    return {"later": torch.from_numpy(later), "later_n": torch.from_numpy(count)}
+
+
 def video_info(name: str, context: int, shape: tuple[int, int, int], classes: bool) -> DataInfo:
     return DataInfo(
         name=name,
@@ -137,15 +155,18 @@ def load_moving_mnist(cfg: DataConfig, seed: int) -> ArrayDataset:
     n_train = min(TRAIN_SEQUENCES, cfg.limit or TRAIN_SEQUENCES)
     n_held = min(HELD_SEQUENCES, cfg.limit or HELD_SEQUENCES)
     parts = []
+    later: list[dict[str, torch.Tensor]] = []
     for mask, n, length, s in (
-        (~held_mask, n_train, context + 1, TRAIN_SEED),
+        (~held_mask, n_train, context + cfg.future, TRAIN_SEED),
         (held_mask, n_held, context + HORIZON, HELD_SEED),
     ):
         frames, tracks, classes = moving_mnist(
             digits[mask], labels[mask], n, length, n_digits, seed=s, size=size
         )
-        ctx, nxt, seq, off = windows(list(frames), context)
+        # a training video gives one window (its frames after it are the rollout's targets)
+        ctx, nxt, seq, off = windows(list(frames), context, first_only=s == TRAIN_SEED)
         parts.append((ctx, nxt, seq, off, tracks[seq, off + context], classes[seq]))
+        later.append(later_frames(list(frames), seq, off, context, cfg.future))
     held = torch.zeros(sum(len(p[0]) for p in parts), dtype=torch.bool)
     held[len(parts[0][0]) :] = True
     ctx, nxt, seq, off, pos, classes = (np.concatenate(a) for a in zip(*parts, strict=True))
@@ -159,6 +180,7 @@ def load_moving_mnist(cfg: DataConfig, seed: int) -> ArrayDataset:
             "offset": torch.from_numpy(off),
             "pos": torch.from_numpy(pos),
             "digits": torch.from_numpy(classes),
+            **{k: torch.cat([part[k] for part in later]) for k in later[0]},
         },
         inputs={"frames": torch.from_numpy(ctx)},
         held=held,
@@ -282,7 +304,11 @@ def load_videos(cfg: DataConfig, seed: int) -> ArrayDataset:
         x=torch.from_numpy(nxt),
         y=None,
         info=video_info("videos", context, (channels, size, size), classes=False),
-        extra={"seq": torch.from_numpy(seq), "offset": torch.from_numpy(off)},
+        extra={
+            "seq": torch.from_numpy(seq),
+            "offset": torch.from_numpy(off),
+            **later_frames(videos, seq, off, context, cfg.future),
+        },
         inputs={"frames": torch.from_numpy(ctx)},
         held=held,
     )

@@ -26,7 +26,11 @@ the mean over scales. D_k sees the pooled final prediction (not G's own scale-k 
 paper), so the standard D/G steps of ``models.blocks`` (loss choice, R1, spectral norm) apply
 unchanged. ``model.adv=0`` trains the pixel-loss baselines (G alone).
 
-Rollouts (``rollout``) feed each prediction back as the newest context frame.
+Rollouts (``rollout``) feed each prediction back as the newest context frame. A prediction error
+compounds over a rollout; with ``data.future`` = K > 1 each training window carries K future
+frames, and ℓ_p and GDL also follow G's own rollout through the K - 1 after the next one
+(gradients through the whole rollout; each frame's loss weighs 1/K), so G learns from the
+inputs it will actually be fed. The adversarial term stays on the next frame.
 """
 
 from __future__ import annotations
@@ -58,9 +62,12 @@ class VideoConfig(AdversarialConfig):
     alpha: Literal[1, 2] = Field(1, description="GDL exponent α")
 
 
-def gdl_loss(pred: torch.Tensor, target: torch.Tensor, alpha: int = 1) -> torch.Tensor:
+def gdl_loss(
+    pred: torch.Tensor, target: torch.Tensor, alpha: int = 1, per_sample: bool = False
+) -> torch.Tensor:
     """Mathieu et al.'s image gradient difference loss, as a mean over the gradient maps:
-    ``mean ||∂_i Y| - |∂_i Ŷ||^α + mean ||∂_j Y| - |∂_j Ŷ||^α`` on (N, C, H, W)."""
+    ``mean ||∂_i Y| - |∂_i Ŷ||^α + mean ||∂_j Y| - |∂_j Ŷ||^α`` on (N, C, H, W); with
+    ``per_sample`` one value per sample (N,)."""
     di_p, di_t = (
         (pred[..., 1:, :] - pred[..., :-1, :]).abs(),
         (target[..., 1:, :] - target[..., :-1, :]).abs(),
@@ -69,6 +76,10 @@ def gdl_loss(pred: torch.Tensor, target: torch.Tensor, alpha: int = 1) -> torch.
         (pred[..., :, 1:] - pred[..., :, :-1]).abs(),
         (target[..., :, 1:] - target[..., :, :-1]).abs(),
     )
+    if per_sample:
+        return (di_t - di_p).abs().pow(alpha).flatten(1).mean(1) + (dj_t - dj_p).abs().pow(
+            alpha
+        ).flatten(1).mean(1)
     return (di_t - di_p).abs().pow(alpha).mean() + (dj_t - dj_p).abs().pow(alpha).mean()
 
 
@@ -247,13 +258,53 @@ class Video(Family):
         if cfg.adv:
             adv, logs = g_step(D, cfg, pyr[-1].clamp(-1.0, 1.0), source=frames)
             loss = loss + cfg.adv * adv
+        lp, gdl = self.pixel_losses(pyr, target)
+        logs["loss/lp"], logs["loss/gdl"] = lp.detach(), gdl.detach()
+        later = batch.get("later")
+        if later is not None and later.shape[1]:  # data.future > 1: follow G's own rollout
+            lp_r, gdl_r = self.rollout_losses(frames, pyr[-1], later, batch["later_n"])
+            steps = 1 + later.shape[1]
+            lp, gdl = (lp + lp_r) / steps, (gdl + gdl_r) / steps
+            logs["loss/lp_rollout"] = lp_r.detach() / later.shape[1]
+        return loss + cfg.lp * lp + cfg.gdl * gdl, logs
+
+    def pixel_losses(
+        self, pyr: list[torch.Tensor], target: torch.Tensor, weight: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """ℓ_p and GDL of a prediction pyramid against ``target``, averaged over the scales (and
+        over samples, weighted by ``weight`` (N,) where given)."""
         lp, gdl = target.new_zeros(()), target.new_zeros(())
         for k, pred in enumerate(pyr):
             y = pool(target, 2 ** (len(pyr) - 1 - k))
-            lp = lp + (pred - y).abs().pow(cfg.p).mean() / len(pyr)
-            gdl = gdl + gdl_loss(pred, y, cfg.alpha) / len(pyr)
-        logs["loss/lp"], logs["loss/gdl"] = lp.detach(), gdl.detach()
-        return loss + cfg.lp * lp + cfg.gdl * gdl, logs
+            if weight is None:
+                lp = lp + (pred - y).abs().pow(self.cfg.p).mean() / len(pyr)
+                gdl = gdl + gdl_loss(pred, y, self.cfg.alpha) / len(pyr)
+            else:
+                per = (pred - y).abs().pow(self.cfg.p).flatten(1).mean(1)
+                norm = weight.sum().clamp(min=1.0) * len(pyr)
+                lp = lp + (per * weight).sum() / norm
+                gdl = (
+                    gdl + (gdl_loss(pred, y, self.cfg.alpha, per_sample=True) * weight).sum() / norm
+                )
+        return lp, gdl
+
+    def rollout_losses(
+        self, frames: torch.Tensor, first: torch.Tensor, later: torch.Tensor, count: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The pixel losses of G's rollout past the next frame: each prediction (clamped, as a
+        rollout feeds it) becomes the newest context frame, and gradients flow back through
+        the whole rollout, so G learns to keep what it draws usable as its own input. Summed
+        over the ``later`` frames (N, K, C, H, W) uint8; a window whose video ends sooner
+        (``count`` (N,)) counts only its frames."""
+        lp, gdl = first.new_zeros(()), first.new_zeros(())
+        nxt = first
+        for k in range(later.shape[1]):
+            frames = torch.cat([frames[:, 1:], nxt.clamp(-1.0, 1.0).unsqueeze(1)], 1)
+            pyr = self.G.pyramid(frames)
+            y = later[:, k].to(first.dtype).div(127.5).sub(1.0)
+            step_lp, step_gdl = self.pixel_losses(pyr, y, (count > k).to(first.dtype))
+            lp, gdl, nxt = lp + step_lp, gdl + step_gdl, pyr[-1]
+        return lp, gdl
 
     @classmethod
     def sample_bank(cls, cfg, info, n, data: ArrayDataset, generator=None):
