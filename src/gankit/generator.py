@@ -358,6 +358,15 @@ def fit_input(
         )
     if tuple(x.shape[2:]) == (h, w) or any_size:
         return x, None
+    if spec.margin and h == w:
+        from gankit.data.transforms import frame
+
+        inner = h - 2 * spec.margin
+        note = (
+            f"resized {x.shape[3]}x{x.shape[2]} input to {inner}x{inner} and centred it in "
+            f"{w}x{h}, as the generator's training images are framed"
+        )
+        return frame(x, h, spec.margin), note
     note = (
         f"resized {x.shape[3]}x{x.shape[2]} input to {w}x{h}, the size the generator was trained on"
     )

@@ -14,7 +14,8 @@ from torch import nn
 
 import gankit
 from gankit.config import RunConfig
-from gankit.data.transforms import resize
+from gankit.data import DataConfig, load_dataset
+from gankit.data.transforms import frame
 from gankit.errors import DataError, RunError
 from gankit.models.cyclegan import CycleGAN, CycleGANConfig, ImagePool
 from gankit.presets import resolve
@@ -247,9 +248,12 @@ def test_translate_cli_both_directions_and_8x8_digits_resized_as_the_dataset_doe
         cli("translate", str(run), "-i", str(tmp_path / "small.npz"), "-o", str(tmp_path / "b.npz"))
         == 0
     )
-    assert "resized 8x8 input to 28x28" in capsys.readouterr().out
+    assert "resized 8x8 input to 18x18 and centred it in 28x28" in capsys.readouterr().out
     out = np.load(tmp_path / "b.npz")["images"]
-    as_trained = resize(torch.from_numpy(small), 28)  # how digits2mnist makes domain A
+    as_trained = frame(torch.from_numpy(small), 28, 5)  # how digits2mnist makes domain A
+    ds = load_dataset(DataConfig(name="digits2mnist"))
+    assert torch.equal(as_trained, ds.a.x[:5])
+    assert as_trained[..., :5, :].max() == 0 and as_trained[..., 5:23, 5:23].max() > 0
     assert np.array_equal(out, gankit.load(run).translate(as_trained).numpy())
     mnist = np.zeros((3, 1, 28, 28), np.uint8)
     mnist[:, :, 6:22, 13:15] = 255

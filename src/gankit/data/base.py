@@ -97,6 +97,11 @@ class DataInfo(BaseModel):
     inputs: dict[str, tuple[int, ...]] = Field(
         default_factory=dict, description="per-sample image inputs beside x, by name: (C, H, W)"
     )
+    margins: dict[str, int] = Field(
+        default_factory=dict,
+        description="image inputs whose data frame their content with a black margin (px): an "
+        "input of another size is resized into the centre the same way",
+    )
 
 
 @dataclass

@@ -42,6 +42,17 @@ def resize(x: torch.Tensor, size: int) -> torch.Tensor:
     return out
 
 
+def frame(x: torch.Tensor, size: int, margin: int) -> torch.Tensor:
+    """Resize uint8 ``(N, C, H, W)`` into the centre of a black ``size`` x ``size`` canvas,
+    leaving ``margin`` px on each side (``resize`` to ``size - 2 * margin``, then pad)."""
+    inner = resize(x, size - 2 * margin)
+    if margin == 0:
+        return inner
+    out = torch.zeros((x.shape[0], x.shape[1], size, size), dtype=torch.uint8)
+    out[..., margin : margin + inner.shape[-2], margin : margin + inner.shape[-1]] = inner
+    return out
+
+
 def center_crop(x: torch.Tensor, size: int | None = None) -> torch.Tensor:
     """Crop uint8 ``(N, C, H, W)`` to the central ``size`` square (default: the shorter side)."""
     _check_batch(x)

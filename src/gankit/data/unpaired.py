@@ -5,8 +5,12 @@ batch is ``{"source": A images, "real": B images}`` drawn by two independent sam
 positions are saved in every checkpoint, so a resume continues both exactly). Each domain keeps
 its own held-out split.
 
-* ``digits2mnist``: A = scikit-learn's 1,797 8×8 digits (values 0..16 scaled to 0..255, resized to
-  28×28 with ``transforms.resize``, the resize ``gankit translate`` applies to an 8×8 input),
+* ``digits2mnist``: A = scikit-learn's 1,797 8×8 digits (values 0..16 scaled to 0..255), framed
+  as MNIST frames its digits: resized to 18×18 and centred in 28×28 with a 5-px black margin
+  (``transforms.frame``; ``gankit translate`` frames an 8×8 input the same way). An 8×8 digit fills
+  its frame, an MNIST digit sits inside a margin; CycleGAN's convolutional generators restyle
+  strokes but cannot move or rescale content (Zhu et al. 2017, §5.2), so stretched to the full
+  28×28 the digits lose their labels in translation. 18 px also matches MNIST's mean ink.
   B = the 5,000 bundled MNIST digits. The last 297 8×8 digits and the last 100 MNIST digits of each
   class are held out. Labels are kept for scoring only; training never sees them.
 * ``photo2cartoon``: A = crops of three of the bundled training photos, B = crops of the three
@@ -34,11 +38,12 @@ from gankit.data.paired import (
     _split_crops,
     digit_split,
 )
-from gankit.data.transforms import resize
+from gankit.data.transforms import frame
 from gankit.errors import DataError
 from gankit.registry import register_dataset
 
 DIGITS_HELD = 297  # the last 297 of scikit-learn's 1,797 digits are held out (1,500 train)
+DIGITS_MARGIN = 5  # domain A's 8×8 digits become 18×18 inside a 28×28 frame
 CARTOON_LEVELS = 5  # colour levels per channel after quantisation
 B_SEED_OFFSET = 7_919  # domain B's sampler seed is the run's seed plus this
 
@@ -118,12 +123,15 @@ class TwoDomainDataset:
         return TwoDomainDataset(self.b, self.a, info, self.held_aligned)
 
 
-def domain_info(name: str, a: ArrayDataset, b: ArrayDataset, **labels) -> DataInfo:
+def domain_info(
+    name: str, a: ArrayDataset, b: ArrayDataset, margin_a: int = 0, **labels
+) -> DataInfo:
     return DataInfo(
         name=name,
         kind="images",
         shape=tuple(b.x.shape[1:]),
         inputs={"source": tuple(a.x.shape[1:])},
+        margins={"source": margin_a} if margin_a else {},
         **labels,
     )
 
@@ -143,10 +151,11 @@ def limit_each(ds: ArrayDataset, limit: int | None) -> ArrayDataset:
 
 @register_dataset("digits2mnist")
 def load_digits2mnist(cfg: DataConfig, seed: int) -> TwoDomainDataset:
-    """A: scikit-learn's 8×8 digits resized to 28×28; B: the bundled MNIST digits."""
+    """A: scikit-learn's 8×8 digits framed in 28×28 as MNIST frames its digits; B: the bundled
+    MNIST digits."""
     v, ya = _digits_arrays()
     a8 = np.clip(np.rint(v * (255.0 / 16.0)), 0, 255).astype(np.uint8)
-    xa = resize(torch.from_numpy(a8).unsqueeze(1), 28)
+    xa = frame(torch.from_numpy(a8).unsqueeze(1), 28, DIGITS_MARGIN)
     held_a = torch.zeros(len(xa), dtype=torch.bool)
     held_a[-DIGITS_HELD:] = True
     xb, yb = _mnist5k_arrays()
@@ -163,7 +172,9 @@ def load_digits2mnist(cfg: DataConfig, seed: int) -> TwoDomainDataset:
     )
     a, b = limit_each(a, cfg.limit), limit_each(b, cfg.limit)
     names = {"num_classes": 10, "class_names": list(DIGIT_NAMES)}
-    return TwoDomainDataset(a, b, domain_info("digits2mnist", a, b, **names))
+    return TwoDomainDataset(
+        a, b, domain_info("digits2mnist", a, b, margin_a=DIGITS_MARGIN, **names)
+    )
 
 
 def _digit_info(domain: str) -> DataInfo:

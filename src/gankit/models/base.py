@@ -42,6 +42,8 @@ class Input:
     ``shape`` is per sample: ``(z_dim,)`` for noise, ``()`` for one label or categorical index,
     ``(n,)`` for n continuous codes, ``(C, H, W)`` for an image. ``categories`` counts the values of
     a label or categorical code; ``low``/``high`` bound a continuous code's training draws.
+    ``margin``: an image input whose training images sit inside a black margin of that many
+    pixels; an image of another size is resized into the centre the same way.
     """
 
     name: str
@@ -51,6 +53,7 @@ class Input:
     low: float = 0.0
     high: float = 0.0
     doc: str = ""
+    margin: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "shape": list(self.shape)}

@@ -161,7 +161,7 @@ def cycle_loss(reconstructed: torch.Tensor, original: torch.Tensor) -> torch.Ten
 def reverse_info(info: DataInfo) -> DataInfo:
     """The data as G_BA sees it: B images in, A images out."""
     return info.model_copy(
-        update={"shape": info.inputs["source"], "inputs": {"source": info.shape}}
+        update={"shape": info.inputs["source"], "inputs": {"source": info.shape}, "margins": {}}
     )
 
 
@@ -193,7 +193,8 @@ class CycleGAN(Family):
 
     @classmethod
     def inputs(cls, cfg: CycleGANConfig, info: DataInfo) -> list[Input]:
-        return [Input("source", "image", cls.source_shape(info), doc="the image to translate")]
+        shape, margin = cls.source_shape(info), info.margins.get("source", 0)
+        return [Input("source", "image", shape, doc="the image to translate", margin=margin)]
 
     @classmethod
     def latent(cls, cfg, info, n, generator=None):

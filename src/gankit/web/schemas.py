@@ -44,6 +44,9 @@ class InputOut(BaseModel):
     low: float = Field(description="lower bound of a continuous code's training draws")
     high: float
     doc: str = Field("", description="what it is, in the family's words")
+    margin: int = Field(
+        0, description="an image input's black margin: other sizes are resized inside it"
+    )
 
 
 class LatentInput(BaseModel):
