@@ -42,7 +42,7 @@ from gankit.files import atomic_write_bytes
 from gankit.generator import Generator, load
 
 ONNX_OPSET = 17  # ONNX 1.12 (2022): every current runtime reads it
-MIN_OPSET = 14  # the oldest that has every operator the generators use
+MIN_OPSET = 13  # the oldest that has every operator the generators use (measured)
 INSTALL_HINT = "pip install 'gankit[export]'"
 
 
@@ -161,7 +161,7 @@ def export_onnx(
         raise ConfigError(f"ONNX output {str(path)!r} is a folder; give a file name")
     if not path.resolve().parent.is_dir():
         raise ConfigError(f"folder {str(path.parent)!r} for {str(path)!r} does not exist")
-    max_opset = torch.onnx._constants.ONNX_TORCHSCRIPT_EXPORTER_MAX_OPSET
+    max_opset = getattr(torch.onnx._constants, "ONNX_TORCHSCRIPT_EXPORTER_MAX_OPSET", 20)
     if not MIN_OPSET <= opset <= max_opset:
         raise ConfigError(f"opset {opset} is not supported; allowed: {MIN_OPSET}..{max_opset}")
     if isinstance(run_or_generator, Generator):
@@ -176,7 +176,15 @@ def export_onnx(
                 "checkpoint (train.checkpoint_every); train or resume it further, then export"
             )
         G = load(run, direction=direction)
-    G.to("cpu").module.eval()
+    device = G.device
+    try:
+        return _export(onnx, G.to("cpu"), path, direction, opset, check)
+    finally:
+        G.to(device)
+
+
+def _export(onnx, G: Generator, path: Path, direction: str, opset: int, check: bool):
+    G.module.eval()
     names = [s.name for s in G.inputs]
     output = "images" if G.info.kind == "images" else "points"
     axes = _dynamic_axes(G, output)
@@ -188,16 +196,22 @@ def export_onnx(
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
         warnings.filterwarnings("ignore", "Constant folding", UserWarning)
         warnings.filterwarnings("ignore", ".*'instance_norm' is set to train=True", UserWarning)
-        torch.onnx.export(
-            _Positional(G.module, names).eval(),
-            tuple(example[k] for k in names),
-            buf,
-            dynamo=False,
-            input_names=names,
-            output_names=[output],
-            dynamic_axes=axes,
-            opset_version=opset,
-        )
+        try:
+            torch.onnx.export(
+                _Positional(G.module, names).eval(),
+                tuple(example[k] for k in names),
+                buf,
+                dynamo=False,
+                input_names=names,
+                output_names=[output],
+                dynamic_axes=axes,
+                opset_version=opset,
+            )
+        except Exception as e:  # an operator ONNX lacks: the exporter's first line says which
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise GankitError(
+                f"this {G.family} generator cannot be exported to ONNX opset {opset}: {first}"
+            ) from None
     model = onnx.load_from_string(buf.getvalue())
     meta = {
         "gankit.format": "gankit-onnx/1",
