@@ -147,8 +147,10 @@ EXPORTS = [(case, "AB") for case in CASES] + [("cyclegan", "BA")]
 def test_export_matches_pytorch_at_batch_1_and_3(runs, case, direction, tmp_path, capsys):
     out = tmp_path / "model.onnx"
     assert _cli("export", str(runs[case]), "--onnx", str(out), "--direction", direction) == 0
-    assert f"wrote {out}" in capsys.readouterr().out
+    printed = capsys.readouterr().out
     G = gankit.load(runs[case], direction=direction)
+    assert f"wrote {out}" in printed and f"  inputs: {G.inputs[0].name} " in printed
+    assert "(batch, " in printed and "onnxruntime matches PyTorch" in printed
     model = onnx.load(str(out))
     names = [s.name for s in G.inputs]
     assert [i.name for i in model.graph.input] == names

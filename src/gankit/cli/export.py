@@ -35,6 +35,8 @@ def export(
     **Examples**: `gankit export 3 --onnx digits.onnx`,
     `gankit export runs/00007-cyclegan-digits2mnist --onnx b2a.onnx --direction BA`
     """
+    from rich.markup import escape
+
     from gankit.cli.main import console
     from gankit.onnx_export import export_onnx
     from gankit.runs import find_run
@@ -45,9 +47,9 @@ def export(
     result = export_onnx(path, onnx, direction=direction, opset=opset, check=check)
 
     def dims(d: dict) -> str:
-        return f"{d['name']} {d['dtype']} [{', '.join(str(x) for x in d['shape'])}]"
+        return f"{d['name']} {d['dtype']} ({', '.join(str(x) for x in d['shape'])})"
 
-    console.print(f"wrote {result.path} (ONNX opset {result.opset})")
+    console.print(f"wrote {escape(str(result.path))} (ONNX opset {result.opset})")
     console.print("  inputs: " + "; ".join(dims(d) for d in result.inputs))
     console.print("  output: " + dims(result.output) + " (as the PyTorch generator returns it)")
     if result.max_abs_diff is not None:
