@@ -11,4 +11,13 @@ def load(path, device="cpu", direction="AB"):
     return _load(path, device, direction)
 
 
-__all__ = ["__version__", "load"]
+def export_onnx(run_or_generator, path, direction="AB", opset=17, check=True):
+    """Write a run's generator (or a loaded ``Generator``) as an ONNX model with a dynamic batch
+    axis, checked against PyTorch in onnxruntime first (``gankit.onnx_export``; needs
+    ``pip install 'gankit[export]'``)."""
+    from gankit.onnx_export import export_onnx as _export
+
+    return _export(run_or_generator, path, direction, opset, check)
+
+
+__all__ = ["__version__", "export_onnx", "load"]

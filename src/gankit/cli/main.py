@@ -7,10 +7,12 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from gankit.cli import (
     compare,
     eval_cmd,
+    export,
     inpaint,
     predict,
     resume,
@@ -46,12 +48,13 @@ predict.register(app)
 app.command("list")(list_cmd.list_)
 eval_cmd.register(app)
 compare.register(app)
+export.register(app)
 serve.register(app)
 
 
 def fail(message: str) -> None:
     """Print one line and exit 2 (a user error)."""
-    err_console.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     raise SystemExit(2)
 
 

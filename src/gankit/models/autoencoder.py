@@ -93,7 +93,10 @@ class Decoder(nn.Module):
         """Cholesky factor L of the fitted covariance: z = mean + L eps has that covariance."""
         cov = self.z_second - torch.outer(self.z_mean, self.z_mean)
         eye = torch.eye(len(cov), device=cov.device, dtype=cov.dtype)
-        return torch.linalg.cholesky(0.5 * (cov + cov.T) + 1e-5 * eye)
+        scale = torch.linalg.cholesky(0.5 * (cov + cov.T) + 1e-5 * eye)
+        if torch.jit.is_tracing():  # ONNX has no Cholesky: an exported graph holds L as a constant
+            scale = torch.tensor(scale.tolist(), dtype=scale.dtype)
+        return scale
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         if self.fitted:

@@ -87,15 +87,34 @@ def smooth_fill(image: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
     level below, bilinearly, back up). Kept pixels come back unchanged. (B, C, H, W) -> same."""
     w = (~hole).to(image.dtype)  # (B, 1, H, W): 1 = kept
     levels = [(image * w, w)]
-    while not (levels[-1][1] > 0).all() and min(levels[-1][1].shape[-2:]) > 1:
+    tracing = torch.jit.is_tracing()
+    while (tracing or not (levels[-1][1] > 0).all()) and min(levels[-1][1].shape[-2:]) > 1:
         x, w = levels[-1]
         levels.append((F.avg_pool2d(x, 2, ceil_mode=True), F.avg_pool2d(w, 2, ceil_mode=True)))
+    if tracing:  # how deep to go depends on the hole: see smooth_fill_traced
+        return smooth_fill_traced(levels)
+    return pull_up(levels)
+
+
+def pull_up(levels: list[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
+    """The pull half of push-pull, from the last (coarsest) level of ``levels`` up to the first."""
     x, w = levels[-1]
     fill = x / w.clamp_min(1e-6)
     for x, w in reversed(levels[:-1]):
         up = F.interpolate(fill, size=x.shape[-2:], mode="bilinear", align_corners=False)
         a = w.clamp(0.0, 1.0)  # the share of a cell that is known
         fill = a * (x / w.clamp_min(1e-6)) + (1 - a) * up
+    return fill
+
+
+def smooth_fill_traced(levels: list[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
+    """``smooth_fill`` in a traced graph (ONNX export), where the depth cannot depend on the
+    hole: the pull from every depth of the full pyramid, then the one ``smooth_fill`` stops at
+    (the first level where every cell holds a kept pixel, else the last) picked with ``where``."""
+    fill = pull_up(levels)
+    for depth in range(len(levels) - 2, -1, -1):
+        covered = (levels[depth][1] > 0).all()
+        fill = torch.where(covered, pull_up(levels[: depth + 1]), fill)
     return fill
 
 

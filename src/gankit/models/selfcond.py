@@ -25,7 +25,10 @@ from gankit.models.base import Input
 def cluster_of(u: torch.Tensor, prior: torch.Tensor) -> torch.Tensor:
     """Inverse CDF: uniform ``u`` (B,) -> category index (B,) with probabilities ``prior`` (K,)."""
     cdf = prior.cumsum(0)
-    return torch.searchsorted(cdf / cdf[-1], u.contiguous(), right=True).clamp_(max=len(prior) - 1)
+    # searchsorted(cdf, u, right=True) as a count of the cdf's values <= u: the same index for a
+    # sorted cdf, in operators ONNX has (an exported generator draws clusters in the graph)
+    below = (cdf / cdf[-1]).unsqueeze(0) <= u.unsqueeze(1)  # (B, K)
+    return below.sum(1).clamp_(max=len(prior) - 1)
 
 
 def check_cluster_count(k: int, n: int) -> None:

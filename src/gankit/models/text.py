@@ -122,12 +122,24 @@ class TextEncoder(nn.Module):
         self.out = nn.Linear(channels, embed_dim)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        tokens = trim(tokens)
+        # A traced graph (ONNX export) cannot slice to a length read from the data: it keeps
+        # every column and zeroes those ``trim`` would drop after each layer instead, which is
+        # what the convolutions' zero padding gives the trimmed batch (the same embeddings).
+        used = None
+        if torch.jit.is_tracing():
+            cols = (tokens != PAD).any(0).to(torch.int64)  # (L,) columns some caption uses
+            used = (cols.flip(0).cumsum(0).flip(0) > 0).to(torch.float32)  # up to the last one
+        else:
+            tokens = trim(tokens)
         mask = (tokens != PAD).unsqueeze(1)  # (B, 1, L)
         h = self.chars(tokens).transpose(1, 2)  # (B, char_dim, L)
+        if used is not None:
+            h = h * used
         for i, conv in enumerate(self.convs):
             h2 = F.relu(conv(h))
             h = h2 + h if i else h2  # residual after the first layer
+            if used is not None:
+                h = h * used
         # (B, channels): max over the caption; every value is >= 0 (sums of ReLUs), so filling
         # the padding with 0 is exact, and all-padding input (no caption) gives 0, not -inf
         h = h.masked_fill(~mask, 0.0).amax(2)
