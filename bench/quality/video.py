@@ -42,6 +42,8 @@ VARIANTS = {
     "adv-pixel": ["model.gdl=0"],
     "rollout3": ["data.future=3"],  # the losses also follow G's own rollout, 3 frames deep
     "rollout5": ["data.future=5"],
+    "motion": ["model.motion=7"],  # G moves the last frame by a kernel it predicts, then corrects
+    "motion-rollout3": ["model.motion=7", "data.future=3"],
 }
 KEYS = ["psnr", "ssim", "sharpness", "psnr_moving", "ssim_moving", "sharpness_moving"]
 

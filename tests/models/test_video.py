@@ -134,6 +134,22 @@ def test_future_frames_and_the_rollout_loss():
     assert all(p.grad is not None for p in fam.G.parameters())
 
 
+def test_motion_kernel_moves_the_last_frame():
+    """model.motion: a kernel that puts all its weight on one shift moves the last frame by it
+    (background fills what comes in from outside); untrained, G predicts the moved frame."""
+    torch.manual_seed(0)
+    G = MultiScaleGenerator(context=4, channels=1, scales=2, width=8, motion=7, size=32)
+    x = torch.rand(2, 4, 1, 32, 32) * 2 - 1
+    with torch.no_grad():
+        G.motion.head.bias.fill_(-1e4)
+        G.motion.head.bias[3 * 7 + 5] = 0.0  # row shift 0, column shift +2 (content moves left)
+    out = G(frames=x)
+    assert torch.allclose(out[..., :, :30], x[:, -1, :, :, 2:], atol=1e-5)
+    assert torch.equal(out[..., :, 30:], torch.full_like(out[..., :, 30:], -1.0))
+    with pytest.raises(ValueError, match="must be odd"):
+        VideoConfig(motion=4)
+
+
 def test_rollout_feeds_predictions_back():
     class Last(torch.nn.Module):  # "next frame" = newest frame + 0.1: rollouts accumulate
         def forward(self, frames):

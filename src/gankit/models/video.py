@@ -39,7 +39,7 @@ from typing import Literal
 
 import torch
 import torch.nn.functional as F
-from pydantic import Field
+from pydantic import Field, field_validator
 from torch import nn
 
 from gankit.data.base import ArrayDataset, DataInfo
@@ -60,6 +60,20 @@ class VideoConfig(AdversarialConfig):
     p: Literal[1, 2] = Field(2, description="ℓ_p: 1 (L1) or 2 (L2)")
     gdl: float = Field(1.0, ge=0.0, le=1000.0, description="λ_gdl, weight of the GDL")
     alpha: Literal[1, 2] = Field(1, description="GDL exponent α")
+    motion: int = Field(
+        0,
+        ge=0,
+        le=15,
+        description="side of a motion kernel G predicts and applies to the last frame, which "
+        "its scales then correct (odd; 0: none, G draws the frame itself)",
+    )
+
+    @field_validator("motion")
+    @classmethod
+    def _odd(cls, v: int) -> int:
+        if v and v % 2 == 0:
+            raise ValueError(f"model.motion={v} must be odd (a kernel with a centre) or 0")
+        return v
 
 
 def gdl_loss(
@@ -104,10 +118,47 @@ def conv_stack(
     return nn.Sequential(*layers)
 
 
+class MotionKernel(nn.Module):
+    """Where the scene moves: one ``k`` x ``k`` kernel per video, a softmax over the shifts within
+    ``k // 2`` px (so a convex mix of shifted copies), predicted from the context frames, and the
+    last frame moved by it (Finn et al. 2016's CDNA, one kernel; De Brabandere et al. 2016,
+    "Dynamic Filter Networks"). What is drawn keeps its shape however long a rollout runs; the
+    generator's scales only correct what a shift cannot say (a bounce, an edge). The features
+    end in a linear layer over a coarse map, not a global pool, so the kernel can depend on
+    where the content is (near a wall it bounces)."""
+
+    def __init__(self, context: int, channels: int, size: int, k: int, width: int):
+        super().__init__()
+        self.k = k
+        layers: list[nn.Module] = []
+        c, s = context * channels, size
+        while s > 8:
+            layers += [nn.Conv2d(c, width, 3, 2, 1), nn.ReLU(True)]
+            c, s = width, (s + 1) // 2
+        self.features = nn.Sequential(*layers)
+        self.head = nn.Linear(c * s * s, k * k)
+        nn.init.zeros_(self.head.weight)  # starts as the mean of all shifts, then learns
+        nn.init.zeros_(self.head.bias)
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        n, _, _, h, w = frames.shape
+        weights = self.head(self.features(frames.flatten(1, 2)).flatten(1)).softmax(1)
+        r = self.k // 2
+        last = F.pad(frames[:, -1], (r, r, r, r), value=-1.0)  # background outside the frame
+        out = frames.new_zeros(frames[:, -1].shape)
+        for i in range(self.k):  # k² shifted slices: plain ops that any exporter takes
+            for j in range(self.k):
+                wij = weights[:, i * self.k + j].view(n, 1, 1, 1)
+                out = out + wij * last[..., i : i + h, j : j + w]
+        return out
+
+
 class MultiScaleGenerator(nn.Module):
     """(N, T, C, H, W) context in [-1, 1] -> the next frame (N, C, H, W) in [-1, 1]."""
 
-    def __init__(self, context: int, channels: int, scales: int, width: int):
+    def __init__(
+        self, context: int, channels: int, scales: int, width: int, motion: int = 0, size: int = 0
+    ):
         super().__init__()
         self.scales, self.context, self.channels = scales, context, channels
         nets = []
@@ -117,20 +168,31 @@ class MultiScaleGenerator(nn.Module):
             kernels = (3, 3, 3, 3) if k == 0 else (5, 3, 3, 5)
             nets.append(conv_stack(c_in, (w, 2 * w, w), kernels, channels))
         self.nets = nn.ModuleList(nets)
+        self.motion = MotionKernel(context, channels, size, motion, width) if motion else None
+        if motion:  # an untrained G predicts the moved frame, uncorrected
+            for net in self.nets:
+                nn.init.zeros_(net[-1].weight)
+                nn.init.zeros_(net[-1].bias)
 
     def pyramid(self, frames: torch.Tensor) -> list[torch.Tensor]:
         """The prediction at every scale, coarsest first (the last one is full size), before
         clamping: the training losses see these, so no pixel's gradient is cut off."""
         outs: list[torch.Tensor] = []
+        moved = self.motion(frames) if self.motion is not None else None
+        res: torch.Tensor | None = None  # the scales' correction (all of it without motion)
         for k, net in enumerate(self.nets):
-            x = pool(frames, 2 ** (self.scales - 1 - k)).flatten(1, 2)  # (N, T*C, h, w)
-            if outs:
-                up = F.interpolate(
-                    outs[-1], size=x.shape[-2:], mode="bilinear", align_corners=False
-                )
-                outs.append(up + net(torch.cat([x, up], 1)))
+            factor = 2 ** (self.scales - 1 - k)
+            x = pool(frames, factor).flatten(1, 2)  # (N, T*C, h, w)
+            if res is None:
+                res = net(x)
             else:
-                outs.append(net(x))
+                size = x.shape[-2:]
+                up = F.interpolate(outs[-1], size=size, mode="bilinear", align_corners=False)
+                res = F.interpolate(res, size=size, mode="bilinear", align_corners=False)
+                res = res + net(torch.cat([x, up], 1))
+            # with motion, every scale corrects the moved last frame at its own size (sharp at
+            # the finest); without, the corrections are the prediction
+            outs.append(res if moved is None else pool(moved, factor) + res)
         return outs
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
@@ -228,8 +290,8 @@ class Video(Family):
     @classmethod
     def build_generator(cls, cfg: VideoConfig, info: DataInfo) -> nn.Module:
         cls.check_size(cfg, info)
-        t, c, _, _ = cls.frames_shape(info)
-        return MultiScaleGenerator(t, c, cfg.scales, cfg.g_channels)
+        t, c, h, _ = cls.frames_shape(info)
+        return MultiScaleGenerator(t, c, cfg.scales, cfg.g_channels, cfg.motion, h)
 
     def build(self, cfg: VideoConfig, info: DataInfo) -> dict[str, nn.Module]:
         if cfg.pack != 1 or cfg.diffaugment:
