@@ -423,8 +423,14 @@ PRESETS["video-folder"] = deep_update(
 PRESETS["voxel-gan-shapes"] = {
     "family": "voxel-gan",
     "data": {"name": "shapes"},
-    "model": {"z_dim": 64, "g_channels": 16, "d_channels": 16, "lr": {"G": 1e-3, "D": 1e-4}},
-    "train": {"steps": 1200, "batch_size": 32, "sample_every": 100, "grid_size": 36},
+    "model": {"z_dim": 64, "g_channels": 16, "d_channels": 16, "lr": {"G": 1e-3, "D": 1e-3}},
+    "train": {
+        "steps": 900,
+        "batch_size": 32,
+        "sample_every": 100,
+        "checkpoint_every": 300,
+        "grid_size": 36,
+    },
 }
 PRESETS["voxel-vae-gan-shapes"] = {
     "family": "voxel-vae-gan",
@@ -434,9 +440,15 @@ PRESETS["voxel-vae-gan-shapes"] = {
         "g_channels": 16,
         "d_channels": 16,
         "e_channels": 32,
-        "lr": {"G": 1e-3, "D": 1e-4},
+        "lr": {"G": 1e-3, "D": 1e-3},
     },
-    "train": {"steps": 1200, "batch_size": 32, "sample_every": 100, "grid_size": 24},
+    "train": {
+        "steps": 700,
+        "batch_size": 32,
+        "sample_every": 100,
+        "checkpoint_every": 350,
+        "grid_size": 24,
+    },
 }
 
 # What `gankit train FAMILY [--data D]` starts from when no preset or config file is named:
