@@ -137,6 +137,7 @@ def main() -> None:
     p.add_argument("--n", type=int, default=600, help="generated shapes for (a)")
     p.add_argument("--classifier-steps", type=int, default=300)
     p.add_argument("--probe-draws", type=int, default=5)
+    p.add_argument("--limit", type=int, default=None, help="objects per class (a quick check)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=None, help="write the figures as JSON here")
@@ -144,7 +145,7 @@ def main() -> None:
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     t0 = time.process_time()
-    data = load_dataset(DataConfig(name="shapes"))
+    data = load_dataset(DataConfig(name="shapes", limit=args.limit))
     train, held = split_holdout(data, 0)
     train_x, held_x = (
         (train.x.numpy() > 127).astype(np.uint8),

@@ -95,10 +95,10 @@ def test_the_adaptive_update_skips_a_winning_discriminator():
 def test_vae_gan_learns_to_reconstruct_from_views():
     trainer = voxel_trainer("voxel-vae-gan", steps=1, adv=0.0)  # reconstruction alone: E, G
     assert [p.name for p in trainer.phases] == ["G"]
-    first = trainer.train_step()["loss/recon"]
-    for _ in range(40):
+    first = trainer.train_step()["loss/recon"]  # G starts at the shapes' mean occupancy
+    for _ in range(60):
         last = trainer.train_step()["loss/recon"]
-    assert last < 0.6 * first
+    assert last < 0.75 * first  # below the best constant guess: the views say where voxels are
 
 
 def test_voxel_families_refuse_other_data():
