@@ -37,9 +37,15 @@ from common import command_line, load  # noqa: E402
 
 from gankit.config import RunConfig  # noqa: E402
 from gankit.data import DataConfig, load_dataset, split_holdout  # noqa: E402
-from gankit.data.shapes import CLASSES, turntable  # noqa: E402
+from gankit.data.shapes import (  # noqa: E402
+    CLASSES,
+    shapes_info,  # noqa: E402
+    turntable,
+)
+from gankit.generator import Generator  # noqa: E402
 from gankit.generator import load as load_generator  # noqa: E402
 from gankit.models.voxel import VoxelDiscriminator, occupancy  # noqa: E402
+from gankit.registry import MODELS  # noqa: E402
 from gankit.train import checkpoint as ckpt  # noqa: E402
 from gankit.viz import image_grid, png_bytes  # noqa: E402
 
@@ -95,9 +101,30 @@ def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(union > 0, (a & b).sum(1) / np.maximum(union, 1), 1.0)
 
 
+def run_state(run: Path) -> dict:
+    """A checkpoint's state: a ``.pt`` file, or a run's newest checkpoint."""
+    if run.suffix == ".pt":
+        return ckpt.load_checkpoint(run)
+    return ckpt.load_latest(run / "checkpoints")[1]
+
+
+def run_generator(run: Path) -> Generator:
+    """The sampling generator of a checkpoint file, or a run's exported generator."""
+    if run.suffix != ".pt":
+        return load_generator(run)
+    state = run_state(run)
+    cfg = RunConfig.model_validate_json(state["config"])
+    family = MODELS.get(cfg.family)
+    model_cfg = family.Config.model_validate(cfg.model)
+    module = family.build_generator(model_cfg, shapes_info())
+    module.load_state_dict(state["ema"] or state["nets"]["G"])
+    meta = {"family": cfg.family, "step": int(state["step"])}
+    return Generator(family, model_cfg, shapes_info(), module, meta)
+
+
 def run_discriminator(run: Path) -> VoxelDiscriminator:
-    """D from a run's newest checkpoint."""
-    _, state = ckpt.load_latest(run / "checkpoints")
+    """D from a checkpoint file, or a run's newest checkpoint."""
+    state = run_state(run)
     cfg = RunConfig.model_validate_json(state["config"])
     D = VoxelDiscriminator(cfg.model["d_channels"], cfg.model.get("spectral_norm", False))
     D.load_state_dict(state["nets"]["D"])
@@ -132,8 +159,8 @@ def probe(train_f, train_y, test_f, test_y, per_class: int, draws: int, seed: in
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--gan", type=Path, help="a voxel-gan run directory")
-    p.add_argument("--vae", type=Path, help="a voxel-vae-gan run directory")
+    p.add_argument("--gan", type=Path, help="a voxel-gan run directory or checkpoint (.pt)")
+    p.add_argument("--vae", type=Path, help="a voxel-vae-gan run directory or checkpoint (.pt)")
     p.add_argument("--n", type=int, default=600, help="generated shapes for (a)")
     p.add_argument("--classifier-steps", type=int, default=300)
     p.add_argument("--probe-draws", type=int, default=5)
@@ -158,7 +185,7 @@ def main() -> None:
     if args.gan:
         clf = train_classifier(train_x, train_y, args.classifier_steps, args.seed)
         clf_acc = float((predict(clf, held_x) == held_y).mean())
-        G = load_generator(args.gan)
+        G = run_generator(args.gan)
         gen = occupancy(G.sample_many(args.n, seed=args.seed)[0].numpy())
         occ_gen, occ_data = (
             gen.reshape(len(gen), -1).mean(1),
@@ -209,7 +236,7 @@ def main() -> None:
             )
 
     if args.vae:
-        G = load_generator(args.vae)
+        G = run_generator(args.vae)
         pred = occupancy(G.translate(held.inputs["image"]).numpy())
         ious = iou(pred, held_x)
         tv = train.inputs["image"].numpy().reshape(len(train_x), -1).astype(np.float32)
