@@ -228,12 +228,6 @@ def main() -> None:
         res["gain_points"] = 100 * (res["trained_D"]["mean"] - res["random_D"]["mean"])
         report["probe"] = res
         print("(b)", json.dumps(res), flush=True)
-        if args.figures:
-            args.figures.mkdir(parents=True, exist_ok=True)
-            views = turntable(gen[:12], 6, size=48)
-            (args.figures / "voxel-gan-samples.png").write_bytes(
-                png_bytes(image_grid(views, nrow=6))
-            )
 
     if args.vae:
         G = run_generator(args.vae)
