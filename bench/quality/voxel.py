@@ -254,7 +254,7 @@ def main() -> None:
             pick = np.arange(0, len(held_x), len(held_x) // 12)[:12]
             rows = []
             for i in pick:
-                view = np.repeat(np.repeat(held.inputs["image"][i].numpy(), 1, 0), 1, 0)
+                view = held.inputs["image"][i].numpy()
                 pair = turntable(np.stack([pred[i], held_x[i]]), 3, size=32)
                 rows.append(np.concatenate([view[None], pair]))
             (args.figures / "voxel-vae-gan-views.png").write_bytes(
