@@ -8,9 +8,11 @@ import pytest
 import torch
 from PIL import Image
 
+from gankit.data.shapes import render
 from gankit.errors import ConfigError
 from gankit.generator import load
 from gankit.mesh import read_obj, voxel_mesh
+from gankit.models.voxel import SHOW, occupancy
 from gankit.presets import resolve
 from gankit.train import checkpoint as ckpt
 from gankit.train.trainer import Trainer, write_config
@@ -73,6 +75,13 @@ def test_two_halves_equal_one_run_and_the_export_loads(family, tmp_path):
             ref = trained(image=views.float().div(127.5).sub(1.0))
         assert torch.allclose(G(image=views.float().div(127.5).sub(1.0)), ref)
     assert out.shape == (3, 32, 32, 32) and out.dtype == torch.uint8
+    shown = G.pictures(out)  # what the dashboard shows: rendered views
+    assert shown.shape == (3, 1, 32, 32) and shown.dtype == torch.uint8
+    grids = occupancy(out)  # the renderer's view of the thresholded grid
+    assert np.array_equal(shown[1, 0].numpy(), render(grids[1], *SHOW))
+    if family == "voxel-vae-gan":  # the Translate tab's held-out targets are pictures too
+        with np.load(tmp_path / "half" / "samples" / "bank.npz") as z:
+            assert z["image"].shape[1:] == z["target"].shape[1:] == (1, 32, 32)
 
 
 def test_the_adaptive_update_skips_a_winning_discriminator():
