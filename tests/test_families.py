@@ -37,6 +37,14 @@ TINY = {
         "data": {"name": "mnist5k", "limit": 100, "masks": "boxes,strokes", "hole": 12},
         "model": {"g_channels": 8, "d_channels": 8},
     },
+    "voxel-gan": {
+        "data": {"name": "shapes", "limit": 2},
+        "model": {"z_dim": 8, "g_channels": 4, "d_channels": 4},
+    },
+    "voxel-vae-gan": {
+        "data": {"name": "shapes", "limit": 2},
+        "model": {"z_dim": 8, "g_channels": 4, "d_channels": 4, "e_channels": 4},
+    },
 }
 
 

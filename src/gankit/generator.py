@@ -238,6 +238,14 @@ class Generator:
             outs.append(to_uint8(self(**part)))
         return torch.cat(outs) if outs else torch.zeros(0, *self.info.shape, dtype=torch.uint8)
 
+    def pictures(self, out: torch.Tensor) -> torch.Tensor:
+        """uint8 outputs (N, C, H, W) as uint8 pictures to show: the outputs themselves, or a
+        voxel generator's grids rendered (``Family.pictures``)."""
+        if not self.family_cls.voxels:
+            return out
+        scaled = out.float().div(127.5).sub(1.0)
+        return to_uint8(self.family_cls.pictures(self.cfg, self.info, scaled))
+
     def mask_input(self) -> Input | None:
         """The generator's mask input (an inpainting generator), or None."""
         return next((s for s in self.inputs if s.kind == "mask"), None)

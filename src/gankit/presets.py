@@ -417,6 +417,40 @@ PRESETS["video-folder"] = deep_update(
     PRESETS["video-moving-mnist"], {"data": {"name": "videos", "digits": 1}}
 )
 
+# 3-D shapes (docs/models/voxel-gan.md): 3D-GAN and 3D-VAE-GAN on the procedural 32³ shapes at a
+# CPU width (16 channels at 16³), the paper's adaptive D update (D trains only while its batch
+# accuracy is below 0.8) and Adam β1 0.5.
+PRESETS["voxel-gan-shapes"] = {
+    "family": "voxel-gan",
+    "data": {"name": "shapes"},
+    "model": {"z_dim": 64, "g_channels": 16, "d_channels": 16, "lr": {"G": 1e-3, "D": 1e-3}},
+    "train": {
+        "steps": 900,
+        "batch_size": 32,
+        "sample_every": 100,
+        "checkpoint_every": 300,
+        "grid_size": 36,
+    },
+}
+PRESETS["voxel-vae-gan-shapes"] = {
+    "family": "voxel-vae-gan",
+    "data": {"name": "shapes"},
+    "model": {
+        "z_dim": 64,
+        "g_channels": 16,
+        "d_channels": 16,
+        "e_channels": 32,
+        "lr": {"G": 1e-3, "D": 1e-3},
+    },
+    "train": {
+        "steps": 700,
+        "batch_size": 32,
+        "sample_every": 100,
+        "checkpoint_every": 350,
+        "grid_size": 24,
+    },
+}
+
 # What `gankit train FAMILY [--data D]` starts from when no preset or config file is named:
 # the family's preset for 2-D toy data when D is a toy, else its image preset.
 FAMILY_DEFAULT_PRESET = {
@@ -432,6 +466,8 @@ FAMILY_DEFAULT_PRESET = {
     "inpaint": "inpaint-digits",
     "text2image": "text2image-digits",
     "video": "video-moving-mnist",
+    "voxel-gan": "voxel-gan-shapes",
+    "voxel-vae-gan": "voxel-vae-gan-shapes",
 }
 # A family's preset for one of its other bundled datasets, or for a user's folder.
 DATA_DEFAULT_PRESET = {

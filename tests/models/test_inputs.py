@@ -23,10 +23,13 @@ MASKED = DataInfo(
     shape=(3, 16, 16),
     inputs={"image": (3, 16, 16), "mask": (1, 16, 16)},
 )
+SHAPES = DataInfo(
+    name="shapes", kind="images", shape=(32, 32, 32), num_classes=6, inputs={"image": (1, 32, 32)}
+)
 
 # Config variants that change what a family's generator takes; a family not named here is
-# checked with its defaults, on 8x8 digits, 2-D points, paired images, videos or images with
-# holes (the first it builds on).
+# checked with its defaults, on 8x8 digits, 2-D points, paired images, videos, images with
+# holes or voxel grids with views (the first it builds on).
 VARIANTS = {
     "dcgan": [{}, {"clusters": 4}, {"n_components": 3}, {"arch": "textbook", "n_components": 3}],
     "mlp-gan": [{}, {"clusters": 4}, {"n_components": 3}],
@@ -56,7 +59,7 @@ def _declared(family: str, variant: dict, info: DataInfo | None):
     }
     cfg = cls.Config(**{**small, **variant})
     if info is None:  # a family this file does not know: the first kind of data it accepts
-        infos = (IMAGES, POINTS, PAIRED, VIDEOS, MASKED)
+        infos = (IMAGES, POINTS, PAIRED, VIDEOS, MASKED, SHAPES)
         info = next((d for d in infos if _builds(cls, cfg, d)), None)
         assert info is not None, f"{family} builds on none of the test's data kinds: add one"
     return cls, cfg, info, cls.inputs(cfg, info)

@@ -47,16 +47,27 @@ def sample(
             "in this many steps (GAN-INT); --n is the number of rows",
         ),
     ] = None,
+    mesh: Annotated[
+        Path | None,
+        typer.Option(help="voxel generators: a folder for one OBJ mesh per shape"),
+    ] = None,
+    threshold: Annotated[
+        float,
+        typer.Option(help="voxel generators: occupancy probability above which a voxel is solid"),
+    ] = 0.5,
     device: Annotated[str, typer.Option(help="cpu, cuda, mps or auto")] = "cpu",
     runs_dir: Annotated[Path | None, typer.Option(envvar="GANKIT_RUNS_DIR")] = None,
 ) -> None:
-    """Write N samples to an .npz (`images` uint8 (N, C, H, W) or `points` (N, 2)).
+    """Write N samples to an .npz (`images` uint8 (N, C, H, W) or `points` (N, 2)); a voxel
+    generator writes `voxels` uint8 (N, X, Y, Z) 0/1 (above --threshold), a turntable PNG
+    (--grid, else the .npz's name with .png) and with --mesh one OBJ per shape.
 
     **Examples**: `gankit sample 3 --n 1000 --out digits.npz --grid digits.png`,
     `gankit sample runs/00001-mlp-gan-ring --n 2500 --out ring.npz`,
     `gankit sample 5 --traverse c2 --n 8 --grid c2.png` (InfoGAN: 8 rows sweeping code c2),
     `gankit sample 7 --text "a thick seven leaning right" --text "굵은 3" --n 16 --grid t.png`
-    (text2image: a row of 16 per caption; the .npz also holds `texts` and `text_index`)
+    (text2image: a row of 16 per caption; the .npz also holds `texts` and `text_index`),
+    `gankit sample 9 --n 8 --out shapes.npz --mesh shapes/` (voxel-gan: grids, meshes, turntable)
     """
     import torch
 
@@ -83,6 +94,11 @@ def sample(
     texts = list(text or [])
     if text_file is not None:
         texts += read_text_file(text_file)
+    if G.family_cls.voxels:
+        write_voxel_samples(G, n, seed, out, grid, mesh, threshold)
+        return
+    if mesh is not None:
+        raise ConfigError(f"--mesh given, but this {G.family} generator makes no voxel grids")
     if texts or G.text_inputs() or interpolate is not None:
         write_text_samples(G, texts, n, seed, out, grid, interpolate)
         return
@@ -171,3 +187,19 @@ def write_text_samples(
     if grid is not None:
         atomic_write_bytes(grid, png_bytes(image_grid(x[:1024], nrow=nrow)))
     console.print(f"wrote {what} to {out}" + (f" and a grid to {grid}" if grid else ""))
+
+
+def write_voxel_samples(
+    G, n: int, seed: int, out: Path, grid: Path | None, mesh: Path | None, threshold: float
+) -> None:
+    """A voxel generator's samples: occupancy grids, OBJ meshes and a turntable PNG."""
+    from gankit.cli.main import console
+    from gankit.cli.translate import write_files
+    from gankit.cli.voxels import check_threshold, summary, voxel_files
+
+    check_threshold(threshold)
+    probs, _ = G.sample_many(n, seed)
+    names = [f"{i:05d}" for i in range(n)]
+    files = voxel_files(probs.numpy(), names, threshold, out, mesh, grid)
+    write_files(files)
+    console.print(f"wrote {summary(files, n)}")

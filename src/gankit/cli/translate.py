@@ -111,7 +111,9 @@ def translate(
     input: Annotated[
         Path, typer.Option("--input", "-i", help="image file, folder of images, or .npz")
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="image file, folder, or .npz")],
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="image file, folder, or .npz")
+    ] = None,
     grid: Annotated[
         Path | None, typer.Option(help="also write a PNG of input | output pairs")
     ] = None,
@@ -120,13 +122,23 @@ def translate(
     direction: Annotated[
         str, typer.Option(help="AB, or BA: the B -> A generator of a two-way run (cyclegan)")
     ] = "AB",
+    mesh: Annotated[
+        Path | None,
+        typer.Option(help="voxel-vae-gan: a folder for one OBJ mesh per input picture"),
+    ] = None,
+    threshold: Annotated[
+        float,
+        typer.Option(help="voxel-vae-gan: occupancy probability above which a voxel is solid"),
+    ] = 0.5,
 ) -> None:
     """Translate images with a run's generator (pix2pix: edges -> digits, sketch -> photo).
 
     **Examples**: `gankit translate 3 --input sketch.png --out photo.png`,
     `gankit translate 3 --input edges/ --out digits/ --grid pairs.png`,
     `gankit translate 3 --input edges.npz --out digits.npz`,
-    `gankit translate 5 --input mnist/ --out small_digits/ --direction BA` (cyclegan)
+    `gankit translate 5 --input mnist/ --out small_digits/ --direction BA` (cyclegan),
+    `gankit translate 8 --input view.png --mesh shape/ --out shape.npz` (voxel-vae-gan: one
+    picture -> a voxel grid, an OBJ mesh and a turntable PNG)
     """
     import torch
 
@@ -152,6 +164,13 @@ def translate(
             "use gankit sample"
         )
     spec = specs[0]
+    if G.family_cls.voxels:
+        translate_to_shapes(G, input, out, grid, mesh, threshold)
+        return
+    if out is None:
+        raise ConfigError("--out is required: an image file, a folder, or an .npz")
+    if mesh is not None:
+        raise ConfigError(f"--mesh given, but this {G.family} generator makes no voxel grids")
     if G.mask_input() is not None:  # an inpainting run: images and their holes from an .npz
         from gankit.cli.inpaint import read_npz
 
@@ -199,6 +218,32 @@ def translate(
     console.print(
         f"translated {len(outputs)} image(s) to {where}" + (f"; pairs in {grid}" if grid else "")
     )
+
+
+def translate_to_shapes(
+    G, input: Path, out: Path | None, grid: Path | None, mesh: Path | None, threshold: float
+) -> None:
+    """A voxel-vae-gan run: each picture becomes a voxel grid (see ``gankit.cli.voxels``)."""
+    import torch
+
+    from gankit.cli.main import console
+    from gankit.cli.voxels import check_threshold, summary, voxel_files
+    from gankit.generator import fit_input
+
+    check_threshold(threshold)
+    spec = G.image_inputs()[0]
+    images, names = read_inputs(input, spec.shape[0])
+    fitted, notes = [], set()
+    for x in images if isinstance(images, list) else [images]:
+        y, note = fit_input(torch.from_numpy(np.ascontiguousarray(x)), spec)
+        fitted.append(y)
+        notes |= {note} if note else set()
+    for note in sorted(notes):
+        console.print(f"note: {note}")
+    probs = G.translate(torch.cat(fitted)).numpy()
+    files = voxel_files(probs, names, threshold, out, mesh, grid)
+    write_files(files)
+    console.print(f"turned {len(probs)} picture(s) into {summary(files, len(probs))}")
 
 
 def register(app: typer.Typer) -> None:

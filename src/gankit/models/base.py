@@ -85,6 +85,7 @@ class Family:
     # whether sample_bank's targets are the true outputs of its inputs (pairs), or only images of
     # the output domain (unpaired data: CycleGAN), which are then not shown as targets
     bank_targets_match: ClassVar[bool] = True
+    voxels: ClassVar[bool] = False  # True: G makes voxel grids (X, Y, Z), stored like images
 
     def __init__(self, cfg: ModelConfig, info: DataInfo) -> None:
         self.cfg, self.info = cfg, info
@@ -217,6 +218,13 @@ class Family:
         family shows more than input | output | target (CycleGAN: its round trips); ``G`` is
         the sampling generator (the EMA copy when there is one). None: the default grid."""
         return None
+
+    @classmethod
+    def pictures(cls, cfg: ModelConfig, info: DataInfo, out: torch.Tensor) -> torch.Tensor:
+        """G's outputs ([-1, 1]) as pictures ([-1, 1] (N, C, H, W)) for sample grids, the
+        dashboard and the CLI's PNGs: the outputs themselves for image families; families whose
+        outputs are not pictures (voxel grids) draw them."""
+        return out
 
     def exports(self) -> dict[str, tuple[nn.Module, DataInfo]]:
         """Generators exported beside ``generator/``, by folder name, with the data as each

@@ -564,7 +564,8 @@ class Trainer:
                 grid = translation_grid([to_uint8(t) for t in columns])
             else:
                 nrow = self.data.info.num_classes if self.family.conditional else None
-                grid = image_grid(to_uint8(fake), nrow=nrow)
+                shown = self.family.pictures(self.family.cfg, self.data.info, fake)
+                grid = image_grid(to_uint8(shown), nrow=nrow)
             write_bytes(folder / f"{name}.png", png_bytes(grid))
             return
         real = self.data.x[:POINT_BANK].numpy().astype(np.float64)
@@ -615,7 +616,8 @@ class Trainer:
             return
         arrays = {s.name: to_uint8(self.noise_bank[s.name]).numpy() for s in self._image_inputs()}
         if self.family.bank_targets_match:  # else the dashboard shows no targets
-            arrays["target"] = to_uint8(self.bank_target).numpy()
+            target = self.family.pictures(self.family.cfg, self.data.info, self.bank_target)
+            arrays["target"] = to_uint8(target).numpy()
         elif self.bank_target is not None:
             arrays["domain_b"] = to_uint8(self.bank_target).numpy()
         buf = io.BytesIO()

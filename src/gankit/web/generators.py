@@ -249,7 +249,8 @@ def render(lg: LoadedGenerator, out: torch.Tensor, nrow: int | None, real=None) 
     from gankit.viz import image_grid, png_bytes, scatter_png
 
     if lg.g.info.kind == "images":
-        return png_bytes(image_grid(to_uint8(out), nrow=nrow))
+        shown = lg.g.family_cls.pictures(lg.g.cfg, lg.g.info, out)  # voxels: rendered views
+        return png_bytes(image_grid(to_uint8(shown), nrow=nrow))
     pts = out.float().cpu().numpy().reshape(-1, 2)  # (N, 2)
     with _PLOT_LOCK:
         return scatter_png(real if real is not None else np.zeros((0, 2)), pts)

@@ -137,7 +137,7 @@ def translate_one(lg: LoadedGenerator, x: np.ndarray, spec: Input) -> tuple[byte
     except DataError as e:
         raise invalid(("body",), str(e), None) from e
     with torch.inference_mode():
-        out = lg.g.translate(x)  # (1, C', H', W') uint8
+        out = lg.g.pictures(lg.g.translate(x))  # (1, C', H', W') uint8; voxels rendered
     return png_of(out), [note] if note else []
 
 
