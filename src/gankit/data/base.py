@@ -90,6 +90,15 @@ class DataInfo(BaseModel):
     inputs: dict[str, tuple[int, ...]] = Field(
         default_factory=dict, description="per-sample image inputs beside x, by name: (C, H, W)"
     )
+    tags: list[str] = Field(
+        default_factory=list, description="multi-label data: the tag names, in vector order"
+    )
+    tag_groups: list[list[str]] = Field(
+        default_factory=list, description="tags of which a sample has exactly one (hair colour)"
+    )
+    tag_freq: list[float] = Field(
+        default_factory=list, description="share of the training samples that carry each tag"
+    )
 
 
 @dataclass
