@@ -89,7 +89,7 @@ def main() -> None:
             loss.backward()
             opt.step()
             sched.step()
-            total += float(loss) * len(idx)
+            total += float(loss.detach()) * len(idx)
         print(f"epoch {epoch + 1}/{args.epochs}  loss {total / len(xt):.4f}", flush=True)
 
     model.eval()

@@ -118,19 +118,42 @@ def real_reference(G) -> dict:
     }
 
 
+def export_step(run: Path, step: int) -> Path:
+    """The sampling (EMA) generator of ``run``'s step-``step`` checkpoint, exported to
+    ``run/generator-step<step>/`` (learning rates are constant, so step K of a longer run is a
+    K-step run)."""
+    from gankit.config import RunConfig
+    from gankit.generator import export_generator
+    from gankit.train.checkpoint import checkpoint_name, load_checkpoint
+    from gankit.train.trainer import Trainer
+
+    cfg = RunConfig.model_validate_json((run / "config.json").read_text())
+    trainer = Trainer(cfg, progress=False)
+    trainer.load_state_dict(load_checkpoint(run / "checkpoints" / checkpoint_name(step)))
+    out = run / f"generator-step{step}"
+    G = trainer._sampling_G()
+    model_cfg = trainer.family.cfg.model_dump(mode="json")
+    export_generator(out, cfg.family, model_cfg, trainer.data.info, G, step)
+    return out
+
+
 def main() -> None:
     p = base_parser(__doc__)
     p.add_argument("--variants", default="aux", help=", ".join(VARIANTS))
     p.add_argument("--run", action="append", default=[], help="NAME=PATH: evaluate this run")
     p.add_argument("--steps", type=int, default=None, help="override the preset's steps")
     p.add_argument("--n", type=int, default=200, help="samples per request")
+    p.add_argument(
+        "--at-step", type=int, default=None, help="score each --run's step-K checkpoint instead"
+    )
     p.add_argument("--grid", type=Path, default=None, help="PNG: 10 samples of each SHOW row")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     jobs: list[tuple[str, Path | None, float, float]] = []
     for spec in args.run:
         name, _, path = spec.partition("=")
-        jobs.append((name, Path(path), float("nan"), float("nan")))
+        run = Path(path) if args.at_step is None else export_step(Path(path), args.at_step)
+        jobs.append((name, run, float("nan"), float("nan")))
     if not args.run:
         for v in [v.strip() for v in args.variants.split(",") if v.strip()]:
             if v not in VARIANTS:
