@@ -40,7 +40,7 @@ def test_same_seed_same_character_and_pixels():
 
 @pytest.mark.parametrize("size", [32, 64])
 def test_tags_are_exact_in_the_pixels(size):
-    for seed in range(150):
+    for seed in range(80):
         c = random_character(seed)
         img, parts = draw_character(c, size)
         assert img.shape == (3, size, size) and img.dtype == np.uint8
