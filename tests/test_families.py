@@ -33,6 +33,10 @@ TINY = {
         "data": {"name": "moving-mnist", "limit": 16, "image_size": 32},
         "model": {"g_channels": 8, "d_channels": 8, "scales": 2},
     },
+    "tag-gan": {
+        "data": {"name": "characters", "limit": 100},
+        "model": {"g_channels": 8, "d_channels": 8},
+    },
     "inpaint": {
         "data": {"name": "mnist5k", "limit": 100, "masks": "boxes,strokes", "hole": 12},
         "model": {"g_channels": 8, "d_channels": 8},

@@ -30,6 +30,7 @@ CASES = {
         {"g_channels": 8, "d_channels": 8, "encoder_steps": 3, "encoder_channels": 16},
     ),
     "frames": ("video", "moving-mnist", {"g_channels": 8, "d_channels": 8, "scales": 2}),
+    "tags": ("tag-gan", "characters", {"g_channels": 8, "d_channels": 8}),
 }
 
 

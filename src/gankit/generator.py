@@ -110,6 +110,36 @@ class Generator:
         return to_uint8(self(z=z, **{spec[0].name: e}))
 
     @property
+    def tags(self) -> list[str]:
+        """A tag-conditioned generator's tags (tag-gan), in the order of its tag vectors; [] for
+        others. ``tag_groups`` are those of which a sample has exactly one (hair colour, ...)."""
+        return list(self.info.tags) if self.tag_input() is not None else []
+
+    @property
+    def tag_groups(self) -> list[list[str]]:
+        return [list(g) for g in self.info.tag_groups] if self.tags else []
+
+    def tag_input(self) -> Input | None:
+        """The generator's tag input (multi-hot over ``tags``), or None."""
+        return next((s for s in self.inputs if s.kind == "tags"), None)
+
+    def tag_vectors(self, n: int, tags: str | list[str], seed: int | None = None) -> torch.Tensor:
+        """Tag vectors float (n, T) with ``tags`` set ("blue hair, glasses" or a list) and every
+        other tag drawn by its training frequency, exactly as ``sample(n, seed, tags=...)`` uses
+        them. An unknown tag, two tags of one group, or a generator without tags is a one-line
+        ConfigError naming what is allowed."""
+        from gankit.models.taggan import condition_tags, parse_tags
+
+        spec = self.tag_input()
+        if spec is None:
+            raise ConfigError(
+                f"tags given, but this {self.family} generator takes none "
+                "(only tag-conditioned generators, e.g. tag-gan on --data characters, do)"
+            )
+        given = parse_tags(self.info, tags)
+        return condition_tags(self.info, self.latent(n, seed)[spec.name], given)
+
+    @property
     def device(self) -> torch.device:
         return next(self.module.parameters()).device
 
@@ -134,11 +164,30 @@ class Generator:
         seed: int | None = None,
         label: int | torch.Tensor | None = None,
         text: str | list[str] | None = None,
+        tags: str | list[str] | torch.Tensor | None = None,
     ) -> torch.Tensor:
         """``n`` samples: uint8 images (N, C, H, W), or float32 points (N, 2). A text2image
-        generator takes ``text``: ``n`` samples of each caption, caption by caption."""
+        generator takes ``text``: ``n`` samples of each caption, caption by caption. A
+        tag-conditioned generator takes ``tags``: names ("blue hair, glasses" or a list) set on
+        every sample, the other tags drawn by their training frequencies; or the tag vectors
+        themselves, float (n, T) over ``Generator.tags``. Without ``tags`` every tag is drawn:
+        the vectors used are ``latent(n, seed)["tags"]``."""
         if text is not None or self.text_inputs():
             return self._sample_text(n, seed, text)
+        if tags is not None:
+            inputs = self.latent(n, seed)
+            spec = self.tag_input()
+            if isinstance(tags, torch.Tensor):
+                if spec is None or tuple(tags.shape) != (n, len(self.tags)):
+                    raise ConfigError(
+                        f"tag vectors of shape {tuple(tags.shape)} given; this generator takes "
+                        + (f"({n}, {len(self.tags)})" if spec else "no tags")
+                    )
+                inputs[spec.name] = tags.float()
+            else:
+                vectors = self.tag_vectors(n, tags, seed)
+                inputs[self.tag_input().name] = vectors
+            return to_uint8(self(**inputs))
         needs = self.image_inputs()
         if needs and needs[0].kind == "frames":
             raise ConfigError(

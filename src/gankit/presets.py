@@ -450,6 +450,27 @@ PRESETS["voxel-vae-gan-shapes"] = {
         "grid_size": 24,
     },
 }
+# Characters drawn to order from tags (docs/models/tag-gan.md): Jin et al.'s noise + tag vector G
+# and a D with a multi-label tag classifier head, on DCGAN's networks at 32 px.
+PRESETS["tag-characters"] = {
+    "family": "tag-gan",
+    "data": {"name": "characters"},
+    "model": {
+        "z_dim": 64,
+        "g_channels": 32,
+        "d_channels": 32,
+        "g_norm": "pixel",
+        "lr": {"G": 1e-3, "D": 1e-3},
+    },
+    "train": {
+        "steps": 2000,
+        "batch_size": 64,
+        "ema": 0.999,
+        "ema_start": 500,
+        "sample_every": 250,
+        "grid_size": 40,
+    },
+}
 
 # What `gankit train FAMILY [--data D]` starts from when no preset or config file is named:
 # the family's preset for 2-D toy data when D is a toy, else its image preset.
@@ -468,6 +489,7 @@ FAMILY_DEFAULT_PRESET = {
     "video": "video-moving-mnist",
     "voxel-gan": "voxel-gan-shapes",
     "voxel-vae-gan": "voxel-vae-gan-shapes",
+    "tag-gan": "tag-characters",
 }
 # A family's preset for one of its other bundled datasets, or for a user's folder.
 DATA_DEFAULT_PRESET = {
@@ -487,6 +509,7 @@ DATA_DEFAULT_PRESET = {
     ("text2image", "captioned"): "text2image-folder",
     ("video", "folder"): "video-folder",
     ("video", "videos"): "video-folder",
+    (None, "characters"): "tag-characters",
 }
 # For 2-D toy data: `gankit train --data ring|grid` takes the preset that reaches the toy bars
 # (self-conditioning on both: the seeds' counts are in docs/models/mlp-gan.md, from

@@ -26,6 +26,14 @@ MASKED = DataInfo(
 SHAPES = DataInfo(
     name="shapes", kind="images", shape=(32, 32, 32), num_classes=6, inputs={"image": (1, 32, 32)}
 )
+TAGGED = DataInfo(
+    name="tagged",
+    kind="images",
+    shape=(3, 16, 16),
+    tags=["red", "blue", "round", "square", "hat"],
+    tag_groups=[["red", "blue"], ["round", "square"]],
+    tag_freq=[0.3, 0.7, 0.5, 0.5, 0.2],
+)
 
 # Config variants that change what a family's generator takes; a family not named here is
 # checked with its defaults, on 8x8 digits, 2-D points, paired images, videos, images with
@@ -59,7 +67,7 @@ def _declared(family: str, variant: dict, info: DataInfo | None):
     }
     cfg = cls.Config(**{**small, **variant})
     if info is None:  # a family this file does not know: the first kind of data it accepts
-        infos = (IMAGES, POINTS, PAIRED, VIDEOS, MASKED, SHAPES)
+        infos = (IMAGES, POINTS, PAIRED, VIDEOS, MASKED, SHAPES, TAGGED)
         info = next((d for d in infos if _builds(cls, cfg, d)), None)
         assert info is not None, f"{family} builds on none of the test's data kinds: add one"
     return cls, cfg, info, cls.inputs(cfg, info)
@@ -101,6 +109,12 @@ def test_latent_draws_exactly_the_declared_inputs(family, variant, info):
         assert tuple(x.shape) == (N, *s.shape), s.name
         if s.kind == "noise":
             assert x.dtype == torch.float32 and s.categories == 0, s.name
+        elif s.kind == "tags":  # multi-hot: one of each exclusive group, both values drawn
+            assert x.dtype == torch.float32 and s.shape == (len(info.tags),), s.name
+            assert set(x.unique().tolist()) == {0.0, 1.0}, s.name
+            for group in info.tag_groups:
+                idx = [info.tags.index(t) for t in group]
+                assert torch.all(x[:, idx].sum(1) == 1), s.name
         elif s.categories:  # a categorical code: integer indices, every value drawn
             assert s.shape == () and x.dtype == torch.int64, s.name
             assert x.min() == 0 and x.max() == s.categories - 1, s.name

@@ -159,6 +159,11 @@ def next_command(run_dir: Path) -> str:
         return (
             f"gankit sample {run_dir} --text 'A CAPTION' --n 16 --out samples.npz --grid grid.png"
         )
+    if any(i["kind"] == "tags" for i in inputs):
+        return (
+            f"gankit sample {run_dir} --tags 'blue hair, glasses, smile' --n 16 "
+            "--out samples.npz --grid grid.png"
+        )
     return f"gankit sample {run_dir} --n 64 --out samples.npz --grid grid.png"
 
 

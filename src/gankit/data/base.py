@@ -102,6 +102,15 @@ class DataInfo(BaseModel):
         description="image inputs whose data frame their content with a black margin (px): an "
         "input of another size is resized into the centre the same way",
     )
+    tags: list[str] = Field(
+        default_factory=list, description="multi-label data: the tag names, in vector order"
+    )
+    tag_groups: list[list[str]] = Field(
+        default_factory=list, description="tags of which a sample has exactly one (hair colour)"
+    )
+    tag_freq: list[float] = Field(
+        default_factory=list, description="share of the training samples that carry each tag"
+    )
 
 
 @dataclass

@@ -30,8 +30,10 @@ class Phase:
     new_batch: bool = True  # False: reuse the batch the previous phase drew (e.g. G after D)
 
 
-InputKind = Literal["noise", "label", "code", "image", "mask", "text", "frames"]
-DRAWN = ("noise", "code")  # kinds ``Family.latent`` draws; the others come from the data or a user
+InputKind = Literal["noise", "label", "code", "image", "mask", "text", "frames", "tags"]
+# kinds ``Family.latent`` draws (tags: by their training frequencies, unless a user sets them);
+# the others come from the data or a user
+DRAWN = ("noise", "code", "tags")
 FROM_DATA = ("image", "mask", "text", "frames")  # per-sample inputs a dataset carries
 
 

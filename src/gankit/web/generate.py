@@ -34,7 +34,7 @@ def generate(
     """Sample ``n`` images (a PNG grid) or 2-D points (a PNG scatter) from the generator."""
     run_dir = store.get(run_id)
     lg = generators.need(run_id, run_dir)
-    inputs = prepare_inputs(lg, body.n, body.seed, body.label, body.codes, body.text)
+    inputs = prepare_inputs(lg, body.n, body.seed, body.label, body.codes, body.text, body.tags)
     nrow = body.nrow
     if nrow is None and lg.g.conditional and body.label is None:
         nrow = min(lg.g.info.num_classes, body.n)
@@ -59,10 +59,11 @@ def interpolate(
     lg = generators.need(run_id, store.get(run_id))
     if lg.g.info.kind != "images":
         raise HTTPException(409, "interpolation strips are for image generators")
-    a = prepare_inputs(lg, body.rows, body.seed_a, body.label, body.codes, body.text)
+    a = prepare_inputs(lg, body.rows, body.seed_a, body.label, body.codes, body.text, body.tags)
     text_b = body.text if body.text_b is None else body.text_b  # GAN-INT: a walk between captions
-    b = prepare_inputs(lg, body.rows, body.seed_b, body.label, body.codes, text_b)
+    b = prepare_inputs(lg, body.rows, body.seed_b, body.label, body.codes, text_b, body.tags)
     fixed = set(body.codes) | {"label"} | {c.name for c in lg.codes if c.kind == "categorical"}
+    fixed |= {s.name for s in lg.inputs if s.kind == "tags"}  # a strip keeps seed A's tags
     frames: list[dict[str, torch.Tensor]] = []
     for i in range(body.steps):
         t = i / (body.steps - 1)

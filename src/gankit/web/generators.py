@@ -73,6 +73,8 @@ class LoadedGenerator:
             inputs=[InputOut(**s.to_dict()) for s in self.inputs],
             directions=["AB", "BA"] if (run_dir / BA_FOLDER / "config.json").is_file() else ["AB"],
             max_n=MAX_N,
+            tags=self.g.tags,
+            tag_groups=self.g.tag_groups,
         )
 
     def given(self) -> list[Input]:
@@ -152,9 +154,11 @@ def prepare_inputs(
     label: int | None,
     codes: dict[str, list[float]],
     text: str | None = None,
+    tags: list[str] | None = None,
 ) -> dict[str, torch.Tensor]:
     """Generator inputs for ``n`` samples with ``codes`` fixed, the class label set and, for a
-    text2image generator, the caption's embedding (a float input, so interpolation walks it)."""
+    text2image generator, the caption's embedding (a float input, so interpolation walks it);
+    for a tag-conditioned one, ``tags`` set and the others drawn."""
     g = lg.g
     given = lg.given()
     if given:
@@ -205,7 +209,28 @@ def prepare_inputs(
             ("body", "label"), f"family {g.family!r} is not conditional: give no label", label
         )
     inputs.update(text_input(lg, n, text))
+    inputs.update(tag_input(lg, n, seed, tags))
     return inputs
+
+
+def tag_input(
+    lg: LoadedGenerator, n: int, seed: int, tags: list[str] | None
+) -> dict[str, torch.Tensor]:
+    """``{name: tag vectors (n, T)}`` with ``tags`` set and the others drawn as ``latent`` draws
+    them, for a generator that takes tags and was given some; else {}."""
+    from gankit.errors import ConfigError
+
+    spec = lg.g.tag_input()
+    if spec is None:
+        if tags:
+            raise invalid(("body", "tags"), f"family {lg.g.family!r} takes no tags", tags)
+        return {}
+    if not tags:
+        return {}  # every tag drawn by ``latent``
+    try:
+        return {spec.name: lg.g.tag_vectors(n, tags, seed)}
+    except ConfigError as e:
+        raise invalid(("body", "tags"), str(e), tags) from None
 
 
 def text_input(lg: LoadedGenerator, n: int, text: str | None) -> dict[str, torch.Tensor]:

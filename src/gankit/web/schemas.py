@@ -38,7 +38,7 @@ class InputOut(BaseModel):
     """One input the generator declares (``gankit.models.base.Input``)."""
 
     name: str = Field(description="the keyword of G.forward")
-    kind: Literal["noise", "label", "code", "image", "mask", "text", "frames"]
+    kind: Literal["noise", "label", "code", "image", "mask", "text", "frames", "tags"]
     shape: list[int] = Field(description="per sample: (z_dim,), () for a label, (C, H, W)...")
     categories: int = Field(description="values of a label or categorical code (else 0)")
     low: float = Field(description="lower bound of a continuous code's training draws")
@@ -79,6 +79,12 @@ class GeneratorOut(BaseModel):
         ["AB"], description="translation directions: AB, and BA for a two-way run (cyclegan)"
     )
     max_n: int
+    tags: list[str] = Field(
+        default_factory=list, description="a tag-conditioned generator's tags (check-boxes)"
+    )
+    tag_groups: list[list[str]] = Field(
+        default_factory=list, description="tags of which a sample has exactly one (hair colour)"
+    )
 
 
 class RunOut(BaseModel):
@@ -162,6 +168,15 @@ Codes = Annotated[
     ),
 ]
 
+Tags = Annotated[
+    list[Annotated[str, Field(max_length=64)]] | None,
+    Field(
+        max_length=64,
+        description="tags to draw (tag-conditioned generators; see the run's generator.tags); "
+        "the others are drawn by their training frequencies",
+    ),
+]
+
 
 class GenerateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -174,6 +189,7 @@ class GenerateIn(BaseModel):
     text: str | None = Field(
         None, max_length=1000, description="caption to draw (text2image generators)"
     )
+    tags: Tags = None
 
 
 class InterpolateIn(BaseModel):
@@ -190,6 +206,7 @@ class InterpolateIn(BaseModel):
     text_b: str | None = Field(
         None, max_length=1000, description="caption at B (default: text): a walk between sentences"
     )
+    tags: Tags = None
 
 
 Responses = dict[int | str, dict[str, Any]]

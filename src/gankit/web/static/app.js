@@ -1112,6 +1112,8 @@ class GeneratePanel {
         h("div", { class: "field" }, h("label", { for: "f-text", text: "Caption" }), this.text),
       );
     }
+    this.tagBoxes = [];
+    if (g.tags && g.tags.length) controls.push(this.tagControl(g));
 
     this.out = new OutputImage("Generated samples", "generate-img", g.kind === "images");
     this.button = h("button", {
@@ -1204,6 +1206,45 @@ class GeneratePanel {
     );
   }
 
+  /** Tag check-boxes (tag-conditioned generators): ticked tags are drawn on every sample, the
+   * others by their training frequencies; within an exclusive group (hair colour) one at most. */
+  tagControl(g) {
+    const grouped = new Set(g.tag_groups.flat());
+    const rows = [...g.tag_groups, g.tags.filter((t) => !grouped.has(t))].filter((r) => r.length);
+    const body = rows.map((row) => {
+      const boxes = row.map((tag) => {
+        const box = h("input", { type: "checkbox", value: tag, "data-testid": `tag-${tag}` });
+        this.tagBoxes.push(box);
+        return { tag, box };
+      });
+      const exclusive = g.tag_groups.some((grp) => grp === row);
+      if (exclusive) {
+        for (const { box } of boxes) {
+          box.addEventListener("change", () => {
+            if (box.checked) for (const o of boxes) if (o.box !== box) o.box.checked = false;
+          });
+        }
+      }
+      return h(
+        "div",
+        { class: "tag-row" },
+        boxes.map(({ tag, box }) => h("label", { class: "check" }, box, tag)),
+      );
+    });
+    return h(
+      "fieldset",
+      { class: "code tags", "data-testid": "tag-boxes" },
+      h("legend", {}, "Tags"),
+      h("p", { class: "card-note", text: "Unticked tags are drawn as often as in training." }),
+      body,
+    );
+  }
+
+  tagsValue() {
+    const on = this.tagBoxes.filter((b) => b.checked).map((b) => b.value);
+    return on.length ? on : null;
+  }
+
   codes() {
     const out = {};
     for (const { code, fixed, inputs } of this.codeInputs) {
@@ -1232,6 +1273,7 @@ class GeneratePanel {
       label: this.labelValue(),
       codes: this.codes(),
       text: this.textValue(),
+      tags: this.tagsValue(),
     };
     this.button.disabled = true;
     const t0 = performance.now();
@@ -1277,6 +1319,7 @@ class GeneratePanel {
         codes: this.codes(),
         text: this.textValue(),
         text_b: textB ? textB.value : null,
+        tags: this.tagsValue(),
       };
       btn.disabled = true;
       try {
