@@ -228,6 +228,19 @@ class TextbookGenerator(nn.Module):
         return self.net(with_code(z, c, self.n_components))  # (B, C, H, W)
 
 
+class Dropout(nn.Dropout):
+    """``nn.Dropout`` with its mask drawn by ``rand_like`` (uniform floats) instead of
+    ``bernoulli_``, which is about twice as slow on CPU (bench/bench_throughput.py): the same
+    inverted dropout (keep with probability 1 - p, scale by 1 / (1 - p)), another random stream."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0:
+            return x
+        if self.p == 1:
+            return x * 0
+        return x * (torch.rand_like(x) >= self.p) * (1.0 / (1.0 - self.p))
+
+
 class TextbookDiscriminator(nn.Module):
     def __init__(self, cfg: ConvGANConfig, shape: tuple[int, ...]):
         super().__init__()
@@ -236,10 +249,10 @@ class TextbookDiscriminator(nn.Module):
         self.net = nn.Sequential(
             maybe_sn(nn.Conv2d(c_in, 64, 5, 2, 2), sn),
             nn.LeakyReLU(0.2),
-            nn.Dropout(0.3),
+            Dropout(0.3),
             maybe_sn(nn.Conv2d(64, 128, 5, 2, 2), sn),
             nn.LeakyReLU(0.2),
-            nn.Dropout(0.3),
+            Dropout(0.3),
             nn.Flatten(),
             maybe_sn(nn.Linear(128 * ((size + 3) // 4) ** 2, 1), sn),
         )
