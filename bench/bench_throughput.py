@@ -33,6 +33,7 @@ import torch
 import torch.nn.functional as F
 
 from gankit.data import DataConfig, load_dataset
+from gankit.models.convnets import TextbookGenerator
 from gankit.presets import resolve
 from gankit.train.trainer import Trainer, build_family
 
@@ -50,6 +51,9 @@ def plain_loop(preset: str, data) -> tuple[Callable[[], None], int]:
                     setattr(parent, name, torch.nn.Dropout(child.p))
     opt_g = torch.optim.Adam(G.parameters(), lr=mcfg.lr["G"], betas=tuple(mcfg.betas))
     opt_d = torch.optim.Adam(D.parameters(), lr=mcfg.lr["D"], betas=tuple(mcfg.betas))
+    # the textbook G as written: its Sequential, Upsample then Conv2d (gankit's forward computes
+    # each pair as one smaller convolution, models/convnets.py upsample_conv)
+    run_g = G.net if isinstance(G, TextbookGenerator) else G
     x_all, n, batch = data.x, len(data.x), cfg.train.batch_size
     k = getattr(mcfg, "clusters", 0)  # self-conditioned: G and D take a cluster label
 
@@ -61,7 +65,7 @@ def plain_loop(preset: str, data) -> tuple[Callable[[], None], int]:
             c = torch.randint(0, k, (batch,))
             fake, cond = G(z, c), {"label": c}
         else:
-            fake, cond = G(z), {}
+            fake, cond = run_g(z), {}
         opt_d.zero_grad()
         d_real, d_fake = D(real, **cond), D(fake.detach(), **cond)
         loss_d = F.binary_cross_entropy_with_logits(

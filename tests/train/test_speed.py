@@ -10,6 +10,7 @@ import json
 import pytest
 import torch
 
+from gankit.models.convnets import ConvGANConfig, TextbookGenerator, upsample_conv
 from gankit.presets import resolve
 from gankit.train.trainer import Trainer
 
@@ -121,3 +122,27 @@ def test_explicit_precision_is_not_measured(precision):
     trainer = AlwaysBF16(tiny(precision), progress=False)
     assert trainer.choose_precision() == precision
     assert trainer.precision_note == "set in the config"
+
+
+@pytest.mark.parametrize("k", [3, 5, 7])
+def test_upsample_conv_is_upsample_then_conv(k):
+    """The textbook G's Upsample -> Conv2d pairs run as one smaller convolution: the same outputs
+    and the same gradients for the input and the parameters."""
+    torch.manual_seed(k)
+    conv = torch.nn.Conv2d(6, 4, k, padding=k // 2)
+    x = torch.randn(3, 6, 5, 5, requires_grad=True)
+    ref = conv(torch.nn.functional.interpolate(x, scale_factor=2))
+    out = upsample_conv(x, conv)
+    assert out.shape == ref.shape == (3, 4, 10, 10)
+    assert torch.allclose(out, ref, atol=1e-5)
+    weights = torch.randn_like(ref)
+    g_ref = torch.autograd.grad((ref * weights).sum(), [x, conv.weight, conv.bias])
+    g_out = torch.autograd.grad((out * weights).sum(), [x, conv.weight, conv.bias])
+    for a, b in zip(g_ref, g_out, strict=True):
+        assert torch.allclose(a, b, atol=1e-4, rtol=1e-5)
+
+
+def test_textbook_generator_computes_its_sequential():
+    G = TextbookGenerator(ConvGANConfig(arch="textbook", z_dim=16), (1, 28, 28)).eval()
+    z = torch.randn(4, 16)
+    assert torch.allclose(G(z), G.net(z), atol=1e-5)
