@@ -120,6 +120,51 @@ class PixelNorm(nn.Module):
         return x * torch.rsqrt(x.pow(2).mean(dim=1, keepdim=True) + 1e-8)  # (B, C, H, W)
 
 
+class _ToNCHW(torch.autograd.Function):
+    """``x.contiguous()`` for a channels_last ``x``, whose gradient goes back channels_last."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
+        return x.contiguous()
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        return grad.contiguous(memory_format=torch.channels_last)
+
+
+def is_channels_last(x: torch.Tensor) -> bool:
+    return (
+        x.dim() == 4
+        and not x.is_contiguous()
+        and x.is_contiguous(memory_format=torch.channels_last)
+    )
+
+
+class Flatten(nn.Flatten):
+    """``nn.Flatten`` that, on channels_last features, sends the gradient back channels_last:
+    otherwise the layers before it run their backward on mixed memory formats, several times
+    slower on CPU. The same values either way."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(_ToNCHW.apply(x) if is_channels_last(x) else x)
+
+
+class Unflatten(nn.Unflatten):
+    """``nn.Unflatten`` whose images come out in the memory format the module was moved to
+    (``.to(memory_format=torch.channels_last)``), so that the layers after it and their
+    gradients share one format. The format is kept in a small buffer outside the state dict."""
+
+    def __init__(self, dim: int, sizes: tuple[int, ...]) -> None:
+        super().__init__(dim, sizes)
+        self.register_buffer("format_probe", torch.zeros(1, 2, 2, 2), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = super().forward(x)
+        if is_channels_last(self.format_probe):
+            return out.contiguous(memory_format=torch.channels_last)
+        return out
+
+
 def g_norm(cfg: ConvGANConfig, channels: int) -> nn.Module:
     return nn.BatchNorm2d(channels) if cfg.g_norm == "batch" else PixelNorm()
 
@@ -152,7 +197,7 @@ class Generator(nn.Module):
         self.start = (ch[0], k, k)
         self.project = nn.Sequential(
             nn.Linear(cfg.z_dim + n_components, ch[0] * k * k, bias=False),
-            nn.Unflatten(1, self.start),  # (B, C0, k, k)
+            Unflatten(1, self.start),  # (B, C0, k, k)
             g_norm(cfg, ch[0]),
             nn.ReLU(True),
         )
@@ -192,7 +237,7 @@ class Discriminator(nn.Module):
             layers += block(ch[i], ch[i + 1], 4, 2, 1)
         for _ in range(cfg.d_extra_layers):  # at k x k, each widens what a feature sees by 2^(n+1)
             layers += block(ch[n], ch[n], 3, 1, 1)
-        layers += [nn.Flatten(), maybe_sn(nn.Linear(ch[n] * k * k, 1), sn)]
+        layers += [Flatten(), maybe_sn(nn.Linear(ch[n] * k * k, 1), sn)]
         self.net = nn.Sequential(*layers)
         self.apply(init_dcgan)
 
@@ -213,7 +258,7 @@ class TextbookGenerator(nn.Module):
         self.net = nn.Sequential(
             nn.Linear(cfg.z_dim + n_components, 128 * s * s),
             nn.LeakyReLU(0.2),
-            nn.Unflatten(1, (128, s, s)),  # (B, 128, s, s)
+            Unflatten(1, (128, s, s)),  # (B, 128, s, s)
             g_norm(cfg, 128),
             nn.Upsample(scale_factor=2),
             nn.Conv2d(128, 64, 5, padding=2),
@@ -286,7 +331,7 @@ class TextbookDiscriminator(nn.Module):
             maybe_sn(nn.Conv2d(64, 128, 5, 2, 2), sn),
             nn.LeakyReLU(0.2),
             Dropout(0.3),
-            nn.Flatten(),
+            Flatten(),
             maybe_sn(nn.Linear(128 * ((size + 3) // 4) ** 2, 1), sn),
         )
 
