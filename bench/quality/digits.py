@@ -139,7 +139,11 @@ def main() -> None:
     evaluate = make_evaluator(kind, args.n, heldout, train.x.numpy(), final=False)
     curve = train_with_curve(trainer, trainer.tc.steps, args.every, evaluate)
     final = make_evaluator(kind, 10_000, heldout, train.x.numpy(), final=True)(trainer)
-    finish(args, curve, t0, **time_to_score(curve), **{"final (10,000 samples)": final})
+    fields = {
+        "precision": f"{trainer.precision} ({trainer.precision_note})",
+        **time_to_score(curve),
+    }
+    finish(args, curve, t0, **fields, **{"final (10,000 samples)": final})
 
 
 def time_to_score(curve, bars: tuple[float, ...] = (9.0, 9.3)) -> dict[str, float | None]:

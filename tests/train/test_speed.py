@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 
 import pytest
 import torch
+from tests.conftest import TINY_DCGAN
 
 from gankit.models.convnets import ConvGANConfig, TextbookGenerator, upsample_conv
 from gankit.presets import resolve
@@ -146,3 +148,12 @@ def test_textbook_generator_computes_its_sequential():
     G = TextbookGenerator(ConvGANConfig(arch="textbook", z_dim=16), (1, 28, 28)).eval()
     z = torch.randn(4, 16)
     assert torch.allclose(G(z), G.net(z), atol=1e-5)
+
+
+def test_gankit_train_says_which_precision_auto_chose(run_gankit, tmp_path):
+    res = run_gankit("train", *TINY_DCGAN, "--steps", "2", "-q")
+    assert res.returncode == 0, res.stderr
+    line = next(x for x in res.stdout.splitlines() if "precision" in x)
+    assert re.search(r"precision (fp32|bf16) \(auto: bf16 autocast ran at \d+\.\d+x", line), line
+    status = json.loads(next((tmp_path / "runs").glob("*/status.json")).read_text())
+    assert status["precision"] in line and status["precision_note"] in line

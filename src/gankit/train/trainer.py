@@ -1,9 +1,11 @@
 """The trainer: owns the loop, the optimizers, EMA, precision, logging, samples and checkpoints.
 
 Families contribute phases (see ``gankit.models.base``). Per step, for each phase and each of its
-repeats: draw a batch (or reuse the last), make only the phase's networks trainable, zero their
-gradients, ``loss, logs = family.step(phase, batch)``, backward, average gradients over ranks,
-optimizer step. Then update the generator EMA and run the ticks that are due.
+repeats: draw a batch (or reuse the last), make only the phase's networks trainable (and G, where
+the family reuses D's samples for G's phase), zero their gradients, ``loss, logs =
+family.step(phase, batch)``, backward, average gradients over ranks, optimizer step. Then update
+the generator EMA and run the ticks that are due. Logged scalars stay on the device until a log
+tick; the precision (``auto``: measured before the first step) is stored in checkpoints.
 """
 
 from __future__ import annotations
@@ -109,6 +111,7 @@ class Trainer:
     # Speed settings, measured in bench/bench_throughput.py (a subclass there turns each off)
     CHANNELS_LAST: ClassVar[bool] = True  # conv networks and image batches in NHWC
     ADAM_OPTIONS: ClassVar[dict[str, Any]] = {"foreach": True}  # one kernel per op, not per tensor
+    BF16_MARGIN: ClassVar[float] = 1.10  # precision auto: bf16 must be this much faster
 
     def __init__(
         self,
@@ -301,8 +304,6 @@ class Trainer:
             self.precision, self.precision_note = self._measure_precision()
             log.info("precision %s (%s)", self.precision, self.precision_note)
         return self.precision
-
-    BF16_MARGIN: ClassVar[float] = 1.10  # bf16 must be this much faster to be chosen
 
     def _measure_precision(self, rounds: int = 3) -> tuple[str, str]:
         if self.device.type == "mps" or (
