@@ -139,10 +139,9 @@ def main() -> None:
     evaluate = make_evaluator(kind, args.n, heldout, train.x.numpy(), final=False)
     curve = train_with_curve(trainer, trainer.tc.steps, args.every, evaluate)
     final = make_evaluator(kind, 10_000, heldout, train.x.numpy(), final=True)(trainer)
-    fields = {
-        "precision": f"{trainer.precision} ({trainer.precision_note})",
-        **time_to_score(curve),
-    }
+    precision = getattr(trainer, "precision", None) or trainer.tc.precision
+    note = getattr(trainer, "precision_note", "")
+    fields = {"precision": f"{precision} ({note})" if note else precision, **time_to_score(curve)}
     finish(args, curve, t0, **fields, **{"final (10,000 samples)": final})
 
 
