@@ -12,12 +12,13 @@ import pytest
 import torch
 from tests.conftest import TINY_DCGAN
 
+from gankit.config import RunConfig
 from gankit.models.convnets import ConvGANConfig, TextbookGenerator, upsample_conv
 from gankit.presets import resolve
 from gankit.train.trainer import Trainer
 
 
-def tiny(precision: str = "fp32", **model) -> object:
+def tiny(precision: str = "fp32", **model) -> RunConfig:
     flags = {
         "data": {"name": "digits"},
         "model": {"g_channels": 8, "d_channels": 8, "z_dim": 16, **model},
