@@ -332,10 +332,10 @@ class Trainer:
                     t0 = clock()
                     try:
                         self._run_phases(lambda b=batch: b, precision, sync=False)
-                    except (TrainingDiverged, RuntimeError) as e:  # bf16 unusable here
-                        if precision == "fp32":
-                            raise
+                    except (TrainingDiverged, RuntimeError) as e:
+                        # bf16 unusable here; or fp32 fails too: training reports it itself
                         failed = str(e).splitlines()[0] if str(e) else type(e).__name__
+                        failed = f"{precision} failed: {failed}"
                         break
                     if self.device.type == "cuda":
                         torch.cuda.synchronize(self.device)
@@ -355,7 +355,7 @@ class Trainer:
         if self.dist.active:  # bf16 only where every rank measured it faster
             faster = not ddp.any_rank(not faster, self.dist)
         if failed:
-            return "fp32", f"auto: bf16 autocast failed here ({failed})"
+            return "fp32", f"auto: not measured ({failed})"
         why = f"auto: bf16 autocast ran at {speedup:.2f}x the speed of fp32 here"
         return ("bf16" if faster else "fp32"), why
 
