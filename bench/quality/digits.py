@@ -18,6 +18,7 @@ no number here is helped by memorised test digits. Scores are computed every ``-
   against the held-out digits, and the nearest-neighbour memorisation ratio.
 
     python bench/quality/digits.py --preset dcgan-mnist --every 500
+    python bench/quality/digits.py --every 250 --n 2000 --threads 1   # time to score 9.0 / 9.3
     python bench/quality/digits.py --preset cgan-mnist --set train.steps=3000
 """
 
@@ -138,7 +139,21 @@ def main() -> None:
     evaluate = make_evaluator(kind, args.n, heldout, train.x.numpy(), final=False)
     curve = train_with_curve(trainer, trainer.tc.steps, args.every, evaluate)
     final = make_evaluator(kind, 10_000, heldout, train.x.numpy(), final=True)(trainer)
-    finish(args, curve, t0, **{"final (10,000 samples)": final})
+    precision = getattr(trainer, "precision", None) or trainer.tc.precision
+    note = getattr(trainer, "precision_note", "")
+    fields = {"precision": f"{precision} ({note})" if note else precision, **time_to_score(curve)}
+    finish(args, curve, t0, **fields, **{"final (10,000 samples)": final})
+
+
+def time_to_score(curve, bars: tuple[float, ...] = (9.0, 9.3)) -> dict[str, float | None]:
+    """Training CPU seconds at the first curve point whose classifier score reaches each bar
+    (None: never reached; the resolution is ``--every``)."""
+    out = {}
+    for bar in bars:
+        hit = next((r for r in curve.rows if r.get("score", 0) >= bar), None)
+        out[f"cpu_s_to_score_{bar}"] = None if hit is None else hit["cpu_s"]
+        out[f"step_to_score_{bar}"] = None if hit is None else hit["step"]
+    return out
 
 
 if __name__ == "__main__":

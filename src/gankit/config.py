@@ -32,7 +32,11 @@ class TrainConfig(BaseModel):
     batch_size: int = Field(64, ge=1, le=65536, description="per-process batch size")
     seed: int = Field(0, ge=0)
     device: str = Field("auto", pattern=r"^(auto|cpu|mps|cuda(:\d+)?)$")
-    precision: Literal["fp32", "bf16", "fp16"] = "fp32"
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(
+        "auto",
+        description="auto: bf16 autocast where a start-up measurement on this machine and model "
+        "finds it faster, else fp32; or fp32, bf16, fp16 (CUDA)",
+    )
     threads: int | None = Field(None, ge=1, description="CPU threads (default: all cores)")
     ema: float | None = Field(None, ge=0.0, lt=1.0, description="generator EMA decay, e.g. 0.999")
     ema_start: int = Field(0, ge=0, description="step at which the EMA starts averaging")

@@ -101,29 +101,30 @@ G_LOSSES = {
 }
 
 
-def equilibrium_stats(real: torch.Tensor, fake: torch.Tensor, loss: str) -> dict[str, float]:
+def equilibrium_stats(real: torch.Tensor, fake: torch.Tensor, loss: str) -> dict[str, torch.Tensor]:
     """D(x), D(G(z)) and D's accuracy on real and fake, from logits (sigmoid for BCE losses).
 
     For least-squares, hinge and Wasserstein critics the outputs are scores, not probabilities:
-    accuracy uses the decision threshold (0.5 for least squares, 0 otherwise).
+    accuracy uses the decision threshold (0.5 for least squares, 0 otherwise). The values are
+    0-d tensors on the logits' device: the trainer reads them at log ticks, not every step.
     """
     with torch.no_grad():
         real, fake = real.float(), fake.float()
         if loss in ("minimax", "nonsaturating"):
             pr, pf = torch.sigmoid(real), torch.sigmoid(fake)
-            stats = {"D(x)": pr.mean().item(), "D(G(z))": pf.mean().item()}
+            stats = {"D(x)": pr.mean(), "D(G(z))": pf.mean()}
             thr_r, thr_f = pr, pf
             thr = 0.5
         else:
-            stats = {"D(x)": real.mean().item(), "D(G(z))": fake.mean().item()}
+            stats = {"D(x)": real.mean(), "D(G(z))": fake.mean()}
             thr_r, thr_f = real, fake
             thr = 0.5 if loss == "lsgan" else 0.0
-        stats["acc/D_real"] = (thr_r > thr).float().mean().item()
-        stats["acc/D_fake"] = (thr_f <= thr).float().mean().item()
+        stats["acc/D_real"] = (thr_r > thr).float().mean()
+        stats["acc/D_fake"] = (thr_f <= thr).float().mean()
         stats["acc/D"] = 0.5 * (stats["acc/D_real"] + stats["acc/D_fake"])
         if loss in ("minimax", "nonsaturating"):
             # V(D, G) = E[log D(x)] + E[log(1 - D(G(z)))]; at the optimal D, V = -log 4 + 2 JSD.
             v = (-F.softplus(-real)).mean() + (-F.softplus(fake)).mean()
-            stats["V(D,G)"] = v.item()
-            stats["JSD_D"] = (v.item() + math.log(4.0)) / 2  # lower bound unless D is optimal
+            stats["V(D,G)"] = v
+            stats["JSD_D"] = (v + math.log(4.0)) / 2  # lower bound unless D is optimal
         return stats

@@ -48,7 +48,10 @@ def train(
     lr: Annotated[float | None, typer.Option(help="learning rate of G and D")] = None,
     seed: Annotated[int | None, typer.Option(help="random seed")] = None,
     device: Annotated[str | None, typer.Option(help="auto, cpu, cuda, cuda:N or mps")] = None,
-    precision: Annotated[str | None, typer.Option(help="fp32, bf16 or fp16 (CUDA)")] = None,
+    precision: Annotated[
+        str | None,
+        typer.Option(help="auto (default: bf16 where measured faster), fp32, bf16 or fp16 (CUDA)"),
+    ] = None,
     ema: Annotated[float | None, typer.Option(help="generator EMA decay, e.g. 0.999")] = None,
     eval_every: Annotated[
         int | None, typer.Option(help="evaluate every K steps (metrics.jsonl)")
@@ -133,6 +136,8 @@ def event_printer(cfg: RunConfig) -> OnEvent:
             console.print(
                 f"run directory: [bold]{v['run_dir']}[/]  (full config in config.json)\n"
                 + describe(cfg, v["device"], v["world"])
+                + (f", precision {v['precision']}" if v.get("precision") else "")
+                + (f" ({v['precision_note']})" if v.get("precision_note") else "")
             )
         elif name == "interrupted":
             console.print(

@@ -9,6 +9,7 @@ backpropagates the returned loss and steps the phase's optimizer. A family never
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar, Literal
 
@@ -88,9 +89,19 @@ class Family:
     # the output domain (unpaired data: CycleGAN), which are then not shown as targets
     bank_targets_match: ClassVar[bool] = True
     voxels: ClassVar[bool] = False  # True: G makes voxel grids (X, Y, Z), stored like images
+    # True: the generator phase reuses the samples G drew for the discriminator phase of the same
+    # step (kept with their graph, as pytorch/examples' DCGAN does): one G forward a step instead
+    # of two. The family's ``step`` draws them through ``fakes``; a family whose generator phase
+    # needs fresh samples (other codes, pairs of noise) leaves it False. The trainer then keeps G
+    # trainable in the discriminator phase, whose loss sees the samples detached.
+    reuse_fakes: ClassVar[bool] = False
+    # False: the trainer keeps this family's networks in the default (NCHW) memory format; conv
+    # networks otherwise run channels_last, which is faster on CPU (oneDNN) and GPU (cuDNN).
+    channels_last: ClassVar[bool] = True
 
     def __init__(self, cfg: ModelConfig, info: DataInfo) -> None:
         self.cfg, self.info = cfg, info
+        self._reused: Any = None  # the discriminator phase's samples, for the generator phase
         self.nets = nn.ModuleDict(self.build(cfg, info))
         # a key names a network, or a group: "G" covers G_AB and G_BA, "D" covers D_A and D_B
         unknown = {k for k in cfg.lr if not any(n == k or n.startswith(k + "_") for n in self.nets)}
@@ -202,6 +213,18 @@ class Family:
         if self.conditional and "label" in batch:
             inputs["label"] = batch["label"]
         return inputs
+
+    def fakes(self, phase: str, make: Callable[[], Any]) -> Any:
+        """G's samples for ``phase``: ``make()``, except that with ``reuse_fakes`` the generator
+        phase (``phase == generator``) takes what the phase before it made in the same step."""
+        if not self.reuse_fakes:
+            return make()
+        if phase == self.generator and self._reused is not None:
+            out, self._reused = self._reused, None
+            return out
+        out = make()
+        self._reused = None if phase == self.generator else out
+        return out
 
     def check_data(self, data: ArrayDataset) -> None:
         """Cheap checks of the training data against the config, when the trainer is built (so

@@ -60,6 +60,11 @@ class DCGAN(SelfConditioning, Family):
     name = "dcgan"
     Config = DCGANConfig
 
+    def __init__(self, cfg: DCGANConfig, info: DataInfo) -> None:
+        super().__init__(cfg, info)
+        # the mode-seeking term needs its own pairs of noise in the generator phase
+        self.reuse_fakes = not cfg.mode_seeking
+
     @classmethod
     def build_generator(cls, cfg: DCGANConfig, info: DataInfo) -> nn.Module:
         check_images(info, cls.name)
@@ -107,14 +112,7 @@ class DCGAN(SelfConditioning, Family):
         return adversarial_phases(self.cfg)
 
     def step(self, phase, batch):
-        z = self.noise_like(batch)
-        if self.cfg.clusters:  # G draws the clusters of the real batch, D judges (image, cluster)
-            z = {"z": z["z"], "c": batch["cluster"]}
-        if phase == "G" and self.cfg.mode_seeking and "c" in z:
-            half = len(z["c"]) // 2  # pairs (i, i + half) share a code for the mode-seeking term
-            z["c"] = torch.cat([z["c"][:half], z["c"][:half], z["c"][2 * half :]])
-        cond = {"label": z["c"]} if self.cfg.clusters else {}
-        fake = self.G(**z)
+        z, cond, fake = self.fakes(phase, lambda: self._draw(phase, batch))
         if phase == "D":
             return d_step(self.nets["D"], self.cfg, batch["real"], fake, **cond)
         loss, logs = g_step(self.nets["D"], self.cfg, fake, **cond)
@@ -123,6 +121,17 @@ class DCGAN(SelfConditioning, Family):
             logs["loss/mode_seeking"] = ms.detach()
             loss = loss + self.cfg.mode_seeking * ms
         return loss, logs
+
+    def _draw(self, phase, batch):
+        """Noise (with the real batch's clusters when self-conditioned) and G's samples."""
+        z = self.noise_like(batch)
+        if self.cfg.clusters:  # G draws the clusters of the real batch, D judges (image, cluster)
+            z = {"z": z["z"], "c": batch["cluster"]}
+        if phase == "G" and self.cfg.mode_seeking and "c" in z:
+            half = len(z["c"]) // 2  # pairs (i, i + half) share a code for the mode-seeking term
+            z["c"] = torch.cat([z["c"][:half], z["c"][:half], z["c"][2 * half :]])
+        cond = {"label": z["c"]} if self.cfg.clusters else {}
+        return z, cond, self.G(**z)
 
 
 def mode_seeking_loss(fake: torch.Tensor, z: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:

@@ -18,8 +18,10 @@ class EMA:
     def update(self, model: nn.Module, step: int) -> None:
         """After G's update at ``step``: ema = d * ema + (1 - d) * G (plain copy before ``start``)."""
         d = self.decay if step >= self.start else 0.0
-        for e, p in zip(self.model.parameters(), model.parameters(), strict=True):
-            e.lerp_(p.detach(), 1.0 - d)
+        ema, live = list(self.model.parameters()), [p.detach() for p in model.parameters()]
+        if len(ema) != len(live):
+            raise ValueError(f"EMA holds {len(ema)} parameters, the model {len(live)}")
+        torch._foreach_lerp_(ema, live, 1.0 - d)  # one call for all tensors
         self.copy_buffers(model)
 
     @torch.no_grad()

@@ -26,7 +26,8 @@ from gankit.train.trainer import Trainer, write_config
 # ``on_event(name, **values)``, called on rank 0 only:
 #   "resumed"      checkpoint: Path, step: int    resume_dir had a good checkpoint
 #   "restarted"                                   resume_dir had none: the run starts again at 0
-#   "started"      run_dir: Path, device: str, world: int, step: int
+#   "started"      run_dir: Path, device: str, world: int, step: int, precision: str,
+#                  precision_note: str (why: "set in the config", or what auto measured)
 #   "interrupted"  run_dir: Path, step: int       Ctrl-C or SIGTERM; a checkpoint was saved
 OnEvent = Callable[..., None]
 
@@ -75,12 +76,15 @@ def train_run(
         run_dir = new_run_dir(runs_dir or runs_dir_default(), cfg.run_name())
         write_config(run_dir, cfg)
     trainer.run_dir = run_dir
+    trainer.choose_precision()  # measured now for precision auto (kept from the checkpoint)
     emit(
         "started",
         run_dir=run_dir,
         device=str(trainer.device),
         world=trainer.dist.world,
         step=trainer.step,
+        precision=trainer.precision,
+        precision_note=trainer.precision_note,
     )
     t0 = time.perf_counter()
     try:

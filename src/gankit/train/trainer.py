@@ -1,9 +1,11 @@
 """The trainer: owns the loop, the optimizers, EMA, precision, logging, samples and checkpoints.
 
 Families contribute phases (see ``gankit.models.base``). Per step, for each phase and each of its
-repeats: draw a batch (or reuse the last), make only the phase's networks trainable, zero their
-gradients, ``loss, logs = family.step(phase, batch)``, backward, average gradients over ranks,
-optimizer step. Then update the generator EMA and run the ticks that are due.
+repeats: draw a batch (or reuse the last), make only the phase's networks trainable (and G, where
+the family reuses D's samples for G's phase), zero their gradients, ``loss, logs =
+family.step(phase, batch)``, backward, average gradients over ranks, optimizer step. Then update
+the generator EMA and run the ticks that are due. Logged scalars stay on the device until a log
+tick; the precision (``auto``: measured before the first step) is stored in checkpoints.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -106,6 +108,11 @@ def set_rng_state(state: dict[str, Any]) -> None:
 class Trainer:
     """Trains one run. ``run_dir`` None trains without writing anything (library use, tests)."""
 
+    # Speed settings, measured in bench/bench_throughput.py (a subclass there turns each off)
+    CHANNELS_LAST: ClassVar[bool] = True  # conv networks and image batches in NHWC
+    ADAM_OPTIONS: ClassVar[dict[str, Any]] = {"foreach": True}  # one kernel per op, not per tensor
+    BF16_MARGIN: ClassVar[float] = 1.10  # precision auto: bf16 must be this much faster
+
     def __init__(
         self,
         cfg: RunConfig,
@@ -131,6 +138,10 @@ class Trainer:
             torch.set_num_threads(self.tc.threads)
         if self.tc.precision == "fp16" and self.device.type != "cuda":
             raise ConfigError("precision 'fp16' needs CUDA; use bf16 or fp32 on this device")
+        # "auto" is decided by a short measurement before the first step (``choose_precision``),
+        # or restored from the checkpoint a run resumes
+        self.precision: str | None = None if self.tc.precision == "auto" else self.tc.precision
+        self.precision_note = "" if self.precision is None else "set in the config"
 
         # Seeds: the same on every rank for the networks; per rank for the noise.
         torch.manual_seed(self.tc.seed)
@@ -140,6 +151,9 @@ class Trainer:
         self.family.check_data(self.data)
         self._prepared = False  # Family.prepare runs before the first step, after any resume
         self.family.nets.to(self.device)
+        self.channels_last = self.CHANNELS_LAST and uses_channels_last(self.family, self.data.info)
+        if self.channels_last:
+            self.family.nets.to(memory_format=torch.channels_last)
         for net in self.family.nets.values():
             ddp.broadcast_module(net, self.dist)
         self.phases = self.family.phases()
@@ -150,6 +164,7 @@ class Trainer:
                     for n in ph.updates
                 ],
                 betas=tuple(self.family.cfg.betas),
+                **self.ADAM_OPTIONS,
             )
             for ph in self.phases
         }
@@ -208,6 +223,7 @@ class Trainer:
             "evals_since_best": self.evals_since_best,
             "lr_factor": self.lr_factor,
             "rollbacks": self.rollbacks,
+            "precision": self.precision,
         }
 
     def prepare(self) -> None:
@@ -241,6 +257,9 @@ class Trainer:
         self.evals_since_best = int(state.get("evals_since_best", 0))
         self.lr_factor = float(state.get("lr_factor", 1.0))
         self.rollbacks = int(state.get("rollbacks", 0))
+        if self.tc.precision == "auto" and state.get("precision"):  # chosen once, at the start
+            self.precision = state["precision"]
+            self.precision_note = "auto: chosen at the start of the run"
         set_rng_state(state["rng"])
         if self.dist.active:  # each rank continues its own noise stream
             torch.manual_seed(self.tc.seed + 1_000 * self.dist.rank + 1 + self.step)
@@ -269,18 +288,126 @@ class Trainer:
         return path
 
     # -- the loop -------------------------------------------------------------------------------
-    def _autocast(self):
-        if self.tc.precision == "fp32":
+    def _autocast(self, precision: str | None = None):
+        precision = precision or self.precision or "fp32"
+        if precision == "fp32":
             return torch.autocast(self.device.type, enabled=False)
-        dtype = torch.bfloat16 if self.tc.precision == "bf16" else torch.float16
+        dtype = torch.bfloat16 if precision == "bf16" else torch.float16
         return torch.autocast(self.device.type, dtype=dtype)
 
-    def train_step(self) -> dict[str, float]:
-        """One generator update and the discriminator updates before it."""
+    def choose_precision(self) -> str:
+        """The precision of this run: the configured one, the one a resumed run chose, or for
+        ``auto`` the faster of fp32 and bf16 autocast in a short measurement on this machine,
+        model and batch (bf16 only when faster by ``BF16_MARGIN``; every rank must agree)."""
         self.prepare()
-        logs: dict[str, float] = {}
+        if self.precision is None:
+            self.precision, self.precision_note = self._measure_precision()
+            log.info("precision %s (%s)", self.precision, self.precision_note)
+        return self.precision
+
+    def _measure_precision(self, rounds: int = 3) -> tuple[str, str]:
+        if self.device.type == "mps" or (
+            self.device.type == "cuda" and not torch.cuda.is_bf16_supported()
+        ):
+            return "fp32", f"auto: no bf16 autocast measured on {self.device.type}"
+        # The measurement trains a few steps on one fixed batch, then puts everything back:
+        # weights, optimizer moments, random streams (a run is the same as without it).
+        saved = copy.deepcopy(
+            {
+                "nets": self.family.nets.state_dict(),
+                "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
+                "family": self.family.extra_state(),
+            }
+        )
+        rng = rng_state()
+        idx = torch.arange(self.tc.batch_size) % len(self.data)
+        batch = self._to_device_batch(self.data.batch(idx, self.device))
+        times: dict[str, list[float]] = {"fp32": [], "bf16": []}
+        failed = ""
+        # CPU: this process's CPU time, which other jobs on the machine disturb far less
+        clock = time.perf_counter if self.device.type == "cuda" else time.process_time
+        try:
+            for r in range(rounds + 1):  # round 0 warms both up
+                for precision in ("fp32", "bf16") if r % 2 else ("bf16", "fp32"):
+                    t0 = clock()
+                    try:
+                        self._run_phases(lambda b=batch: b, precision, sync=False)
+                    except (TrainingDiverged, RuntimeError) as e:
+                        # bf16 unusable here; or fp32 fails too: training reports it itself
+                        failed = str(e).splitlines()[0] if str(e) else type(e).__name__
+                        failed = f"{precision} failed: {failed}"
+                        break
+                    if self.device.type == "cuda":
+                        torch.cuda.synchronize(self.device)
+                    if r:
+                        times[precision].append(clock() - t0)
+                if failed:
+                    break
+        finally:
+            self.family.nets.load_state_dict(saved["nets"])
+            for k, o in self.optimizers.items():
+                o.load_state_dict(saved["optimizers"][k])
+            self.family.load_extra_state(saved["family"])
+            self.family._reused = None
+            set_rng_state(rng)
+        speedup = 0.0 if failed else float(np.median(times["fp32"]) / np.median(times["bf16"]))
+        faster = speedup >= self.BF16_MARGIN
+        if self.dist.active:  # bf16 only where every rank measured it faster
+            faster = not ddp.any_rank(not faster, self.dist)
+        if failed:
+            return "fp32", f"auto: not measured ({failed})"
+        why = f"auto: bf16 autocast ran at {speedup:.2f}x the speed of fp32 here"
+        return ("bf16" if faster else "fp32"), why
+
+    def _to_device_batch(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        if not self.channels_last:
+            return batch
+        return {
+            k: v.contiguous(memory_format=torch.channels_last)
+            if v.ndim == 4 and v.is_floating_point()
+            else v
+            for k, v in batch.items()
+        }
+
+    def _run_phases(
+        self, next_batch: Callable[[], dict[str, torch.Tensor]], precision: str, sync: bool = True
+    ) -> dict[str, torch.Tensor]:
+        """Every phase of one step in ``precision``; the logged scalars stay on the device.
+        ``sync`` False: no gradient averaging over ranks (the precision measurement)."""
+        logs: dict[str, torch.Tensor] = {}
         batch: dict[str, torch.Tensor] | None = None
         nets = self.family.nets
+        keep_g = self.family.reuse_fakes  # G's samples carry their graph into the G phase
+        for ph in self.phases:
+            for name, net in nets.items():
+                net.requires_grad_(name in ph.updates or (keep_g and name == self.family.generator))
+            opt = self.optimizers[ph.name]
+            for _ in range(ph.repeats):
+                if ph.new_batch or batch is None:
+                    batch = next_batch()
+                opt.zero_grad(set_to_none=True)
+                with self._autocast(precision):
+                    loss, out = self.family.step(ph.name, batch)
+                check_finite(self.step, ph.name, loss)
+                self.scaler.scale(loss).backward()
+                if sync and self.dist.active:
+                    params = [p for n in ph.updates for p in nets[n].parameters()]
+                    ddp.average_gradients(params, self.dist)
+                self.scaler.step(opt)
+                self.scaler.update()
+                logs.update(out)  # the last repeat's values
+        for net in nets.values():
+            net.requires_grad_(True)
+        return logs
+
+    def train_step(self) -> dict[str, float]:
+        """One generator update and the discriminator updates before it; the logged scalars."""
+        return {k: float(v) for k, v in self._train_step().items()}
+
+    def _train_step(self) -> dict[str, torch.Tensor | float]:
+        """``train_step`` with the logged scalars left where they are (no host sync)."""
+        self.choose_precision()
+        logs: dict[str, torch.Tensor | float] = {}
         # Always from the base rates: a checkpoint made inside a decay restores decayed ones.
         scale = self.tc.lr_scale(self.step) * self.lr_factor
         for name, opt in self.optimizers.items():
@@ -288,27 +415,12 @@ class Trainer:
                 group["lr"] = base * scale
         if self.tc.lr_decay_start is not None:
             logs["lr_scale"] = scale  # logged (stats.jsonl, dashboard) while a decay is set
-        for ph in self.phases:
-            for name, net in nets.items():
-                net.requires_grad_(name in ph.updates)
-            opt = self.optimizers[ph.name]
-            for _ in range(ph.repeats):
-                if ph.new_batch or batch is None:
-                    batch = self.data.batch(self.sampler.next(), self.device)
-                opt.zero_grad(set_to_none=True)
-                with self._autocast():
-                    loss, out = self.family.step(ph.name, batch)
-                check_finite(self.step, ph.name, loss)
-                self.scaler.scale(loss).backward()
-                if self.dist.active:
-                    params = [p for n in ph.updates for p in nets[n].parameters()]
-                    ddp.average_gradients(params, self.dist)
-                self.scaler.step(opt)
-                self.scaler.update()
-                for k, v in out.items():
-                    logs[k] = float(v)  # the last repeat's value
-        for net in nets.values():
-            net.requires_grad_(True)
+        logs.update(
+            self._run_phases(
+                lambda: self._to_device_batch(self.data.batch(self.sampler.next(), self.device)),
+                self.precision,
+            )
+        )
         if self.ema:
             self.ema.update(self.family.G, self.step)
         self.step += 1
@@ -320,7 +432,9 @@ class Trainer:
         A learning-rate decay (``train.lr_decay_start``) always ends at ``train.steps``."""
         total = steps or self.tc.steps
         self._install_signal_handlers()
-        acc: dict[str, list[float]] = defaultdict(list)
+        self.choose_precision()
+        # running sums of the logged scalars, on the device: read once a log tick
+        acc: dict[str, list] = defaultdict(lambda: [0.0, 0])
         last: dict[str, Any] = {}
         tick_start, tick_step = time.perf_counter(), self.step
         bar = self._progress(total)
@@ -330,14 +444,16 @@ class Trainer:
             while self.step < total:
                 t0 = time.perf_counter()
                 try:
-                    logs = self.train_step()
+                    logs = self._train_step()
                 except TrainingDiverged as e:
                     self._roll_back(e, total)
                     acc.clear()
                     tick_start, tick_step = time.perf_counter(), self.step
                     continue
                 for k, v in logs.items():
-                    acc[k].append(v)
+                    total_k = acc[k]
+                    total_k[0] = total_k[0] + (v.detach().float() if torch.is_tensor(v) else v)
+                    total_k[1] += 1
                 self.elapsed += time.perf_counter() - t0
                 if bar:
                     bar.advance(self._task)
@@ -420,7 +536,7 @@ class Trainer:
 
     # -- ticks ----------------------------------------------------------------------------------
     def _log_tick(self, acc, seconds: float, steps: int, total: int) -> dict[str, Any]:
-        means = {k: float(np.mean(v)) for k, v in acc.items() if v}
+        means = {k: float(v[0]) / v[1] for k, v in acc.items() if v[1]}
         means = ddp.all_mean(means, self.dist)
         record: dict[str, Any] = {
             "step": self.step,
@@ -523,7 +639,7 @@ class Trainer:
             self._tb = SummaryWriter(str(self.run_dir / "tb"))
         return self._tb
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def generate(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
         """Run the sampling generator (EMA when enabled) in eval mode on ``inputs``."""
         G = self._sampling_G()
@@ -673,7 +789,15 @@ class Trainer:
 
     def _write_status(self, state: str, total: int, **extra: Any) -> None:
         if self.run_dir:
-            write_status(self.run_dir, state, step=self.step, total_steps=total, **extra)
+            write_status(
+                self.run_dir,
+                state,
+                step=self.step,
+                total_steps=total,
+                precision=self.precision,
+                precision_note=self.precision_note,
+                **extra,
+            )
 
     # -- signals --------------------------------------------------------------------------------
     def _install_signal_handlers(self) -> None:
@@ -704,6 +828,17 @@ class Trainer:
     def _restore_signal_handlers(self) -> None:
         for s, h in getattr(self, "_old_handlers", {}).items():
             signal.signal(s, h)
+
+
+def uses_channels_last(family: Family, info) -> bool:
+    """Whether the family's networks run channels_last: image data and convolutions, unless the
+    family opts out (``Family.channels_last``)."""
+    convs = (torch.nn.Conv2d, torch.nn.ConvTranspose2d)
+    return (
+        family.channels_last
+        and info.kind == "images"
+        and any(isinstance(m, convs) for m in family.nets.modules())
+    )
 
 
 def write_config(run_dir: Path, cfg: RunConfig) -> None:
