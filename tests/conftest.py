@@ -5,9 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# Machine-level caches (the ``auto`` precision measured per machine and model) live in a folder
+# of this test session, never the user's: every run and subprocess here reads the same one.
+os.environ["GANKIT_CACHE_DIR"] = tempfile.mkdtemp(prefix="gankit-test-cache-")
 
 # Tiny, fast settings: 8x8 digits and a narrow DCGAN train in well under a second per 10 steps.
 TINY_DCGAN = [

@@ -67,7 +67,11 @@ class Generator:
             meta,
         )
         convs = (torch.nn.Conv2d, torch.nn.ConvTranspose2d)
-        if info.kind == "images" and any(isinstance(m, convs) for m in module.modules()):
+        if (
+            family_cls.channels_last
+            and info.kind == "images"
+            and any(isinstance(m, convs) for m in module.modules())
+        ):
             module.to(memory_format=torch.channels_last)
 
     @property

@@ -87,7 +87,14 @@ class AlwaysBF16(Trainer):
     BF16_MARGIN = 0.0  # measures, then always takes bf16
 
 
-def test_auto_precision_measures_without_changing_the_run():
+@pytest.fixture
+def fresh_cache(tmp_path, monkeypatch):
+    """A machine that has measured nothing yet."""
+    monkeypatch.setenv("GANKIT_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache" / "precision.json"
+
+
+def test_auto_precision_measures_without_changing_the_run(fresh_cache):
     """The measurement trains a few steps, then restores weights, optimizer and random streams:
     the run goes on exactly as an fp32 one."""
     runs = {}
@@ -101,7 +108,19 @@ def test_auto_precision_measures_without_changing_the_run():
         assert torch.equal(v, auto.family.nets.state_dict()[k]), k
 
 
-def test_auto_precision_is_recorded_and_kept_on_resume(tmp_path):
+def test_auto_precision_is_measured_once_per_machine_and_model(fresh_cache):
+    """A second run of one config on one machine takes the first's choice (runs train alike),
+    without measuring; another model is measured on its own."""
+    first = AlwaysBF16(tiny("auto"), progress=False)
+    assert first.choose_precision() == "bf16" and fresh_cache.is_file()
+    again = NeverBF16(tiny("auto"), progress=False)  # would pick fp32 if it measured
+    assert again.choose_precision() == "bf16" and "remembered" in again.precision_note
+    other = NeverBF16(tiny("auto", g_channels=4), progress=False)
+    assert other.choose_precision() == "fp32" and "remembered" not in other.precision_note
+    assert len(json.loads(fresh_cache.read_text())) == 2
+
+
+def test_auto_precision_is_recorded_and_kept_on_resume(tmp_path, fresh_cache):
     cfg = tiny("auto").model_copy(deep=True)
     cfg.train.steps, cfg.train.checkpoint_every, cfg.train.log_every = 4, 4, 2
     run = tmp_path / "run"

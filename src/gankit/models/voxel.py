@@ -194,6 +194,7 @@ class VoxelGAN(Family):
     name = "voxel-gan"
     Config = VoxelGANConfig
     voxels = True  # outputs are voxel grids: sample grids, the CLI and the dashboard render them
+    channels_last = False  # 5-D grids: channels_last (a 4-D format) does not apply
 
     @classmethod
     def build_generator(cls, cfg: VoxelGANConfig, info: DataInfo) -> nn.Module:

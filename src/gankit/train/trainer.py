@@ -301,9 +301,40 @@ class Trainer:
         model and batch (bf16 only when faster by ``BF16_MARGIN``; every rank must agree)."""
         self.prepare()
         if self.precision is None:
-            self.precision, self.precision_note = self._measure_precision()
+            key = self._precision_key()
+            known = read_precision_cache().get(key)
+            if known and known.get("precision") in ("fp32", "bf16") and not self.dist.active:
+                self.precision = known["precision"]
+                self.precision_note = f"{known.get('why', 'auto')} (measured before, remembered)"
+            else:
+                self.precision, self.precision_note = self._measure_precision()
+                if not self.dist.active or self.dist.rank == 0:
+                    remember_precision(key, self.precision, self.precision_note)
             log.info("precision %s (%s)", self.precision, self.precision_note)
         return self.precision
+
+    def _precision_key(self) -> str:
+        """What a precision measurement depends on: this machine (CPU or GPU model), torch and
+        its threads, and the model, data shape and batch; the same key gets the same choice,
+        so two runs of one config on one machine train alike."""
+        import hashlib
+        import platform
+
+        if self.device.type == "cuda":
+            where = torch.cuda.get_device_name(self.device)
+        else:
+            where = cpu_model() or platform.processor() or platform.machine()
+        parts = [
+            where,
+            torch.__version__,
+            str(torch.get_num_threads()),
+            self.device.type,
+            self.cfg.family,
+            json.dumps(self.cfg.model, sort_keys=True, default=str),
+            json.dumps(list(self.data.info.shape)),
+            str(self.tc.batch_size),
+        ]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
 
     def _measure_precision(self, rounds: int = 3) -> tuple[str, str]:
         if self.device.type == "mps" or (
@@ -828,6 +859,46 @@ class Trainer:
     def _restore_signal_handlers(self) -> None:
         for s, h in getattr(self, "_old_handlers", {}).items():
             signal.signal(s, h)
+
+
+def precision_cache_path() -> Path:
+    """``$GANKIT_CACHE_DIR/precision.json`` (default ``~/.cache/gankit``): the ``auto``
+    precision measured per machine and model, so later runs of it choose the same."""
+    import os
+
+    root = os.environ.get("GANKIT_CACHE_DIR")
+    return (Path(root) if root else Path.home() / ".cache" / "gankit") / "precision.json"
+
+
+def read_precision_cache() -> dict[str, dict]:
+    try:
+        data = json.loads(precision_cache_path().read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def remember_precision(key: str, precision: str, why: str) -> None:
+    """Store one ``auto`` choice; a cache that cannot be written only costs a re-measurement."""
+    try:
+        path = precision_cache_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = read_precision_cache()
+        data[key] = {"precision": precision, "why": why}
+        write_json(path, data)
+    except OSError:
+        pass
+
+
+def cpu_model() -> str:
+    """The CPU's model name (Linux), or empty."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return ""
 
 
 def uses_channels_last(family: Family, info) -> bool:
