@@ -17,6 +17,7 @@ from gankit.registry import DATASETS
 # Importing a loader module registers its datasets.
 from gankit.data import toy2d, mnist, images, stacked, paired  # noqa: E402,F401  isort: skip
 from gankit.data import unpaired, textures, captions, video  # noqa: E402,F401  isort: skip
+from gankit.data import faces  # noqa: E402,F401  isort: skip
 
 
 def load_dataset(cfg: DataConfig, seed: int = 0) -> ArrayDataset:
