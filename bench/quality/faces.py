@@ -33,7 +33,7 @@ import numpy as np
 import torch
 from common import command_line, load, make_trainer
 
-from gankit.data import load_dataset, split_holdout, to_uint8
+from gankit.data import to_uint8
 from gankit.metrics.evaluate import evaluate
 from gankit.train.nearest import near_copy_report, nearest_grid_png
 

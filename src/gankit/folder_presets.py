@@ -16,7 +16,8 @@ measured in ``bench/quality/faces.py`` (docs/models/folder.md):
 The folder is read for the choice without decoding a pixel: the files are counted
 (``scan_folder``) and up to ``SIZE_PROBE`` of them have their size read from the header.
 ``data.holdout`` keeps a tenth of the images (at least 2, at most 500) out of training as the
-baseline of the memorisation check.
+baseline of the memorisation check; a folder of fewer than 20 images keeps them all (the check
+then uses its leave-one-out baseline).
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ SIZES = (32, 64, 128)  # the sizes a folder is trained at: the smallest that hol
 # G's and D's width at full resolution, by training size: about one cost per step at each size.
 WIDTH_BY_SIZE = {32: 16, 64: 16, 128: 8}
 SIZE_PROBE = 200  # files whose header is read to find the folder's typical image size
+# Below this many images none is held out (memorisation then uses the leave-one-out baseline).
+MIN_HOLDOUT_FOLDER = 20
 
 
 @dataclass(frozen=True)
@@ -67,10 +70,14 @@ class FolderChoice:
             if self.given_size
             else f"trained at {self.size} px (the smallest of 32/64/128 that holds them)"
         )
+        held = (
+            f"{self.holdout} held out for the memorisation check"
+            if self.holdout
+            else f"none held out (fewer than {MIN_HOLDOUT_FOLDER} images)"
+        )
         return (
             f"preset {self.preset}: {self.count} images ({bound[self.tier]}: {self.tier}), "
-            f"median short side {self.median_side} px, {size}; width {self.width}; "
-            f"{self.holdout} held out for the memorisation check"
+            f"median short side {self.median_side} px, {size}; width {self.width}; {held}"
         )
 
 
@@ -105,7 +112,5 @@ def choose_folder_preset(path: str | Path, image_size: int | None = None) -> Fol
         size = next((s for s in SIZES if s >= median), SIZES[-1])
     width = WIDTH_BY_SIZE[min(SIZES, key=lambda s: abs(s - size))]
     tier, preset = next((t, p) for bound, t, p in TIERS if bound is None or count < bound)
-    holdout = min(500, max(2, count // 10))
-    if count - holdout < 2:
-        raise DataError(f"{root} holds {count} image(s); training needs at least 4")
+    holdout = 0 if count < MIN_HOLDOUT_FOLDER else min(500, max(2, count // 10))
     return FolderChoice(preset, tier, count, median, size, image_size is not None, holdout, width)

@@ -341,7 +341,9 @@ def memorization_metric(ctx: EvalContext) -> list[Result]:
         f"{fs.median_heldout:.3g}; copy threshold {fs.threshold:.3g}"
     )
     out += [
-        Result("memorization", "copies-features", fs.copies, better="lower", note=fnote, passport=fpp),
+        Result(
+            "memorization", "copies-features", fs.copies, better="lower", note=fnote, passport=fpp
+        ),
         Result("memorization", "nn-ratio-features", fs.ratio, better="~1", passport=fpp),
     ]
     return out
@@ -359,7 +361,13 @@ def c2st_metric(ctx: EvalContext) -> list[Result]:
     epochs = int(ctx.opt("c2st", "epochs", 30))
     r = c2st_accuracy(ctx.real, ctx.fake, folds, repeats, epochs, ctx.seed)
     pp = ctx.passport(
-        "c2st", "small CNN (trained per test)", r.n, r.n, folds=folds, repeats=repeats, epochs=epochs
+        "c2st",
+        "small CNN (trained per test)",
+        r.n,
+        r.n,
+        folds=folds,
+        repeats=repeats,
+        epochs=epochs,
     )
     note = f"{folds}-fold, {repeats} repeats, {r.n} images a side; chance 0.5"
     return [Result("c2st", "c2st-accuracy", r.accuracy, r.std, "~0.5", note, pp)]

@@ -121,7 +121,9 @@ def hog_features(images: np.ndarray | torch.Tensor) -> np.ndarray:
     cell = (max(1, h // 4), max(1, w // 4))
     return np.stack(
         [
-            hog(g, orientations=9, pixels_per_cell=cell, cells_per_block=(2, 2), block_norm="L2-Hys")
+            hog(
+                g, orientations=9, pixels_per_cell=cell, cells_per_block=(2, 2), block_norm="L2-Hys"
+            )
             for g in gray
         ]
     ).astype(np.float32)
