@@ -140,6 +140,7 @@ def main() -> None:
                 args.grids.mkdir(parents=True, exist_ok=True)
                 png = nearest_grid_png(fake, train, 24)
                 (args.grids / f"{args.data}-{vname}-nearest.png").write_bytes(png)
+                np.savez_compressed(args.grids / f"{args.data}-{vname}-samples.npz", images=fake)
     meta = {"command": command_line(), "seed": args.seed, "threads": args.threads, "load": load()}
     print(json.dumps(meta))
     if args.out:

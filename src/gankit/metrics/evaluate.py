@@ -358,16 +358,10 @@ def c2st_metric(ctx: EvalContext) -> list[Result]:
     _need_images(ctx, "c2st")
     folds = int(ctx.opt("c2st", "folds", 5))
     repeats = int(ctx.opt("c2st", "repeats", 3))
-    epochs = int(ctx.opt("c2st", "epochs", 30))
-    r = c2st_accuracy(ctx.real, ctx.fake, folds, repeats, epochs, ctx.seed)
+    steps = int(ctx.opt("c2st", "steps", 300))
+    r = c2st_accuracy(ctx.real, ctx.fake, folds, repeats, steps, ctx.seed)
     pp = ctx.passport(
-        "c2st",
-        "small CNN (trained per test)",
-        r.n,
-        r.n,
-        folds=folds,
-        repeats=repeats,
-        epochs=epochs,
+        "c2st", "small CNN (trained per test)", r.n, r.n, folds=folds, repeats=repeats, steps=steps
     )
     note = f"{folds}-fold, {repeats} repeats, {r.n} images a side; chance 0.5"
     return [Result("c2st", "c2st-accuracy", r.accuracy, r.std, "~0.5", note, pp)]
