@@ -97,6 +97,9 @@ def main() -> None:
     p.add_argument("--data", choices=sorted(PRESET), default="faces")
     p.add_argument("--only", default=",".join(CONFIGS))
     p.add_argument("--steps", type=int, default=None, help="default: the preset's")
+    p.add_argument(
+        "--set-extra", action="append", default=[], help="KEY=VALUE for every configuration"
+    )
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--n", type=int, default=500, help="samples scored")
@@ -114,6 +117,7 @@ def main() -> None:
             overrides = [*overrides, "train.steps=1000"]  # batch 64: the images the folder sees
         if args.steps:
             overrides = [*overrides, f"train.steps={args.steps}"]
+        overrides = [*overrides, *args.set_extra]
         trainer = make_trainer(preset, overrides, args.threads, args.seed)
         steps = trainer.cfg.train.steps
         c0, w0 = time.process_time(), time.perf_counter()
