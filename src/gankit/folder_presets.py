@@ -5,8 +5,8 @@ learns the training set by heart. The MNIST preset (50 k-means clusters of self-
 tuned for 5,000 digits) is the wrong start there. The folder presets use the limited-data levers
 measured in ``bench/quality/faces.py`` (docs/models/folder.md):
 
-* differentiable augmentation of D's inputs (Zhao et al. 2020): stronger the fewer images,
-  ``translation,color,cutout`` below 1,000 images and ``translation`` from 1,000;
+* differentiable augmentation of D's inputs (Zhao et al. 2020), ``translation,color,cutout`` at
+  every size (``translation`` alone let G collapse on 2,400 photo crops);
 * an EMA of G's weights (Yazıcı et al. 2019);
 * the R1 penalty on D (Mescheder et al. 2018), a pixel-norm G and no clusters;
 * widths by resolution: 16 channels at full resolution at 32 and 64 px (``widths`` in
