@@ -18,6 +18,7 @@ from gankit.cli import (
     resume,
     sample,
     serve,
+    synth,
     train,
     translate,
     upscale,
@@ -41,6 +42,7 @@ err_console = Console(stderr=True, highlight=False)  # errors: stderr
 app.command("train", no_args_is_help=False)(train.train)
 app.command("resume")(resume.resume)
 app.command("sample")(sample.sample)
+synth.register(app)
 translate.register(app)
 upscale.register(app)
 inpaint.register(app)

@@ -101,16 +101,22 @@ def train(
         flags["model"]["lr"] = {"G": lr, "D": lr}
     if name is not None:
         flags["name"] = name
+    notes: list[str] = []
     cfg = resolve(
         family=family,
         preset=preset,
         file_cfg=read_config_file(config) if config else None,
         flags=flags,
         overrides=[parse_override(s) for s in set_ or []],
+        notes=notes,
     )
     if dry_run:
+        for line in notes:  # why this preset (a user's folder: its image count and size)
+            console.print(line)
         console.print_json(cfg.model_dump_json())
         return
+    for line in notes:
+        console.print(line)
     result = train_run(cfg, runs_dir, progress=not quiet, on_event=event_printer(cfg))
     report(result)
 
@@ -185,6 +191,14 @@ def report(result: RunResult) -> None:
         shown = [k for k in shown if not k.endswith(("_real", "_fake"))]
         stats = "  ".join(f"{k} {last[k]:.3f}" for k in shown)
         console.print(f"done: {result.steps} steps in {result.wall_s:.1f} s  {stats}")
+        if result.near_copies:
+            nc = result.near_copies
+            console.print(
+                f"near-copies: {nc['copies_pixels']:.1%} of {nc['n_samples']} samples in pixels, "
+                f"{nc['copies_features']:.1%} in {nc['feature_space'].split(' (')[0]} features "
+                f"(closer to a training image than 99 % of the {nc['n_heldout']} held-out images "
+                f"are); beside their nearest training images: {run_dir / 'nearest.png'}"
+            )
         console.print(
             f"samples:   {result.samples or run_dir / 'samples'}\n"
             f"generator: {run_dir / 'generator'}  (gankit.load('{run_dir}'))\n"

@@ -19,6 +19,7 @@ from gankit.data import toy2d, mnist, images, stacked, paired  # noqa: E402,F401
 from gankit.data import unpaired, textures, captions, video  # noqa: E402,F401  isort: skip
 from gankit.data import shapes  # noqa: E402,F401  isort: skip
 from gankit.data import characters  # noqa: E402,F401  isort: skip
+from gankit.data import faces  # noqa: E402,F401  isort: skip
 
 
 def load_dataset(cfg: DataConfig, seed: int = 0) -> ArrayDataset:

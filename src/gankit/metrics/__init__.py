@@ -1,7 +1,7 @@
 """Metrics: pure functions (one module each) and a registry behind ``evaluate``.
 
 Registered names: fid, kid, inception-score, precision-recall, density-coverage, memorization,
-label-accuracy, tstr, stacked-mnist-modes, modes, jsd, kl. Importing this package loads no
+label-accuracy, tstr, c2st, stacked-mnist-modes, modes, jsd, kl. Importing this package loads no
 weights; extractors load on first use.
 """
 

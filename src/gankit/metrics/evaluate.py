@@ -293,27 +293,78 @@ def density_coverage_metric(ctx: EvalContext) -> list[Result]:
 
 @register_metric("memorization")
 def memorization_metric(ctx: EvalContext) -> list[Result]:
-    """Nearest-training-image distances of fakes vs held-out reals (pixel space)."""
+    """Nearest-training-image distances of fakes vs held-out reals, in pixel space and in a
+    feature space (digits: the MNIST classifier's features; other images: HOG). Option
+    ``baseline``: ``heldout`` (``real`` is held-out data, the default) or ``leave-one-out`` (no
+    held-out data: training images against the other training images)."""
     _need_images(ctx, "memorization")
     if ctx.train is None:
         raise MetricUnavailable("memorization needs the training images (train=...)")
-    s = memorization.memorization_stats(ctx.fake, ctx.train, ctx.real)
-    pp = ctx.passport("memorization", "pixels", space="pixels [0,1] L2", n_train=len(ctx.train))
+    loo = ctx.opt("memorization", "baseline", "heldout") == "leave-one-out"
+    held = None if loo else ctx.real
+    baseline = "leave-one-out training images" if loo else "held-out images"
+    s = memorization.memorization_stats(ctx.fake, ctx.train, held, seed=ctx.seed)
+    pp = ctx.passport(
+        "memorization", "pixels", space="pixels [0,1] L2", n_train=len(ctx.train), baseline=baseline
+    )
     warn = ""
-    if s.heldout_in_train > 0:
+    if s.heldout_in_train > 0 and not loo:
         warn = (
             f"; WARNING: {s.heldout_in_train:.1%} of the real set are training images, "
             "so it is no held-out baseline"
         )
     note = (
-        f"median NN distance fake {s.median_fake:.3g} vs held-out {s.median_heldout:.3g}; "
+        f"median NN distance fake {s.median_fake:.3g} vs {baseline} {s.median_heldout:.3g}; "
         f"copy threshold {s.threshold:.3g}{warn}"
     )
-    return [
+    out = [
         Result("memorization", "copies", s.copies, better="lower", note=note, passport=pp),
         Result("memorization", "exact-copies", s.exact_copies, better="lower", passport=pp),
         Result("memorization", "nn-ratio", s.ratio, better="~1", passport=pp),
     ]
+    if ctx.is_digits():
+        ext = features.mnist_extractor(ctx.device)
+        model = features.mnist_classifier(ext.weights_path)
+        feat = {k: features.features(getattr(ctx, k), model) for k in ("fake", "real", "train")}
+        space, ext_name = "MNIST classifier features (128-d) L2", ext
+    else:
+        feat = {k: memorization.hog_features(getattr(ctx, k)) for k in ("fake", "real", "train")}
+        space, ext_name = "HOG (9 orientations, 4x4 cells; skimage) L2", "hog"
+    fs = memorization.memorization_stats(
+        feat["fake"], feat["train"], None if loo else feat["real"], seed=ctx.seed
+    )
+    fpp = ctx.passport(
+        "memorization", ext_name, space=space, n_train=len(ctx.train), baseline=baseline
+    )
+    fnote = (
+        f"{space}: median NN distance fake {fs.median_fake:.3g} vs {baseline} "
+        f"{fs.median_heldout:.3g}; copy threshold {fs.threshold:.3g}"
+    )
+    out += [
+        Result(
+            "memorization", "copies-features", fs.copies, better="lower", note=fnote, passport=fpp
+        ),
+        Result("memorization", "nn-ratio-features", fs.ratio, better="~1", passport=fpp),
+    ]
+    return out
+
+
+@register_metric("c2st")
+def c2st_metric(ctx: EvalContext) -> list[Result]:
+    """Classifier two-sample test: cross-validated accuracy of a small CNN telling ``real``
+    from ``fake`` (0.5 = indistinguishable; nearer 0.5 is better). Give held-out reals."""
+    from gankit.metrics.c2st import c2st_accuracy
+
+    _need_images(ctx, "c2st")
+    folds = int(ctx.opt("c2st", "folds", 5))
+    repeats = int(ctx.opt("c2st", "repeats", 3))
+    steps = int(ctx.opt("c2st", "steps", 300))
+    r = c2st_accuracy(ctx.real, ctx.fake, folds, repeats, steps, ctx.seed)
+    pp = ctx.passport(
+        "c2st", "small CNN (trained per test)", r.n, r.n, folds=folds, repeats=repeats, steps=steps
+    )
+    note = f"{folds}-fold, {repeats} repeats, {r.n} images a side; chance 0.5"
+    return [Result("c2st", "c2st-accuracy", r.accuracy, r.std, "~0.5", note, pp)]
 
 
 @register_metric("label-accuracy")

@@ -14,6 +14,16 @@ Reference implementation: none standard; everything is written out here.
 
 Pixel space: uint8 images are flattened and scaled to [0, 1] (distances in those units, L2).
 Distances use ``torch.cdist`` in float32 on row batches.
+
+Feature space: the same rule on features. Digits use gankit's MNIST classifier features
+(``metrics/features.py``); any other images use HOG (Dalal & Triggs 2005,
+``skimage.feature.hog``: 9 orientations, a 4×4 grid of cells, 2×2 blocks, L2-Hys), which needs
+no weights and no download, ignores a shift of brightness and compares edge layout: a sample
+that copies a training image's structure in other tones is still found.
+
+Without held-out images (a run trained on all its data) the baseline is leave-one-out: each of
+up to ``LOO_MAX`` training images against the other training images, which is what a new image
+from the same distribution would see against a training set one smaller.
 """
 
 from __future__ import annotations
@@ -66,16 +76,77 @@ def nn_distances(
     return torch.cat(out).numpy().astype(np.float64)
 
 
+def nearest(
+    query: np.ndarray | torch.Tensor, reference: np.ndarray | torch.Tensor, batch_size: int = 512
+) -> np.ndarray:
+    """Index of the nearest ``reference`` row (L2) of each ``query`` row, int64 ``(N,)``."""
+    q = torch.as_tensor(np.require(flatten_images(query), np.float32, ["W"]))
+    r = torch.as_tensor(np.require(flatten_images(reference), np.float32, ["W"]))
+    r2 = (r * r).sum(1)
+    out = [
+        ((rows * rows).sum(1, keepdim=True) + r2[None, :] - 2.0 * rows @ r.T).argmin(dim=1)
+        for rows in q.split(batch_size)
+    ]
+    return torch.cat(out).numpy().astype(np.int64)
+
+
+LOO_MAX = 1000  # training images whose leave-one-out distance is the baseline without held-out
+
+
+def leave_one_out_distances(train: np.ndarray, n: int = LOO_MAX, seed: int = 0) -> np.ndarray:
+    """Nearest-other-training-row distance of up to ``n`` training rows (chosen by ``seed``)."""
+    t = flatten_images(train)
+    pick = np.random.default_rng(seed).permutation(len(t))[:n]
+    order = np.concatenate([pick, np.setdiff1d(np.arange(len(t)), pick)])
+    t = t[order]  # the picked rows first: their own column is excluded by position
+    q = torch.as_tensor(np.require(t, np.float32, ["W"]))
+    r2 = (q * q).sum(1)
+    out = []
+    for start in range(0, len(pick), 512):
+        rows = q[start : min(start + 512, len(pick))]
+        d2 = (rows * rows).sum(1, keepdim=True) + r2[None, :] - 2.0 * rows @ q.T
+        d2[torch.arange(len(rows)), torch.arange(start, start + len(rows))] = float("inf")
+        out.append((rows - q[d2.argmin(dim=1)]).norm(dim=1))
+    return torch.cat(out).numpy().astype(np.float64)
+
+
+def hog_features(images: np.ndarray | torch.Tensor) -> np.ndarray:
+    """HOG descriptors, float32 ``(N, 324)``, of uint8 images ``(N, C, H, W)`` (grey by the mean
+    over channels): 9 orientations on a 4×4 grid of cells, whatever the image size."""
+    from skimage.feature import hog
+
+    x = np.asarray(images)
+    gray = x.astype(np.float32).mean(axis=1) / 255.0  # (N, H, W)
+    h, w = gray.shape[1:]
+    cell = (max(1, h // 4), max(1, w // 4))
+    return np.stack(
+        [
+            hog(
+                g, orientations=9, pixels_per_cell=cell, cells_per_block=(2, 2), block_norm="L2-Hys"
+            )
+            for g in gray
+        ]
+    ).astype(np.float32)
+
+
 def memorization_stats(
-    fake: np.ndarray, train: np.ndarray, heldout: np.ndarray, batch_size: int = 512
+    fake: np.ndarray,
+    train: np.ndarray,
+    heldout: np.ndarray | None,
+    batch_size: int = 512,
+    seed: int = 0,
 ) -> MemorizationStats:
-    """Nearest-neighbour distances of ``fake`` and ``heldout`` to ``train`` (same feature space).
+    """Nearest-neighbour distances of ``fake`` and ``heldout`` to ``train`` (same feature space);
+    ``heldout`` None: the leave-one-out baseline of the training set.
 
     Inputs are uint8 images (compared in pixel space, [0, 1]) or float features ``(N, d)``.
     """
-    f, t, h = flatten_images(fake), flatten_images(train), flatten_images(heldout)
+    f, t = flatten_images(fake), flatten_images(train)
     d_fake = nn_distances(f, t, batch_size)
-    d_held = nn_distances(h, t, batch_size)
+    if heldout is None:
+        d_held = leave_one_out_distances(t, seed=seed)
+    else:
+        d_held = nn_distances(flatten_images(heldout), t, batch_size)
     threshold = float(np.percentile(d_held, 1))
     med_f, med_h = float(np.median(d_fake)), float(np.median(d_held))
     return MemorizationStats(

@@ -69,16 +69,24 @@ def evaluate_samples(
         **kw,
     )
     names = {r.metric for r in results}
-    if heldout is not None and data.info.kind == "images" and "memorization" not in names:
+    if data.info.kind == "images" and "memorization" not in names:
         if metrics is None or "memorization" in metrics:
+            # Every image run: against held-out images, or leave-one-out training images when
+            # the run held none out.
+            loo = heldout is None
             results += evaluate(
                 fake,
-                heldout.x.numpy(),
+                real if loo else heldout.x.numpy(),
                 ["memorization"],
                 info=data.info,
                 train=data.x.numpy(),
-                reference=f"holdout:{data.info.name} n={len(heldout)}",
+                reference=(
+                    f"leave-one-out:{data.info.name} n={len(data)}"
+                    if loo
+                    else f"holdout:{data.info.name} n={len(heldout)}"
+                ),
                 seed=seed,
+                options={"memorization": {"baseline": "leave-one-out"}} if loo else None,
             )
     return results
 

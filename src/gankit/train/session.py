@@ -42,6 +42,7 @@ class RunResult:
     last: dict[str, Any]  # the last logged stats, as in stats.jsonl
     samples: Path | None  # the newest sample picture
     distributed: bool  # under torchrun: end the process with ``ddp.exit_process`` when done
+    near_copies: dict[str, Any] | None = None  # image runs with held-out images: nearest.py
 
 
 def train_run(
@@ -97,10 +98,13 @@ def train_run(
         raise
     wall = time.perf_counter() - t0
     ddp.shutdown(trainer.dist)  # every rank: all done before any process exits
-    samples = None
+    samples = near = None
     if run_dir is not None:
         summary = {"steps": trainer.step, "wall_s": round(wall, 2), "last": last}
         atomic_write_json(run_dir / "summary.json", summary)
         pictures = sorted((run_dir / "samples").glob("step_*.png"))
         samples = pictures[-1] if pictures else None
-    return RunResult(run_dir, trainer.step, wall, last, samples, trainer.dist.active)
+        from gankit.train.nearest import write_near_copies
+
+        near = write_near_copies(trainer, run_dir)  # samples beside their nearest training image
+    return RunResult(run_dir, trainer.step, wall, last, samples, trainer.dist.active, near)
