@@ -351,7 +351,9 @@ class Trainer:
             }
         )
         rng = rng_state()
-        idx = torch.arange(self.tc.batch_size) % len(self.data)
+        # one batch from a sampler of its own (a two-domain dataset indexes both domains), so
+        # the run's sampler is untouched
+        idx = self.data.sampler(self.tc.batch_size, seed=0).next()
         batch = self._to_device_batch(self.data.batch(idx, self.device))
         times: dict[str, list[float]] = {"fp32": [], "bf16": []}
         failed = ""
