@@ -44,6 +44,7 @@ VARIANTS = {
     "rollout5": ["data.future=5"],
     "motion": ["model.motion=7"],  # G moves the last frame by a kernel it predicts, then corrects
     "motion-rollout3": ["model.motion=7", "data.future=3"],
+    "motion-rollout3-pixel": ["model.motion=7", "data.future=3", "model.adv=0", "model.gdl=0"],
 }
 KEYS = ["psnr", "ssim", "sharpness", "psnr_moving", "ssim_moving", "sharpness_moving"]
 

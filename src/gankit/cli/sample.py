@@ -222,6 +222,8 @@ def write_voxel_samples(
     files = voxel_files(probs.numpy(), names, threshold, out, mesh, grid)
     write_files(files)
     console.print(f"wrote {summary(files, n)}")
+
+
 def write_tag_samples(
     G, requests: list[str] | None, n: int, seed: int, out: Path, grid: Path | None
 ) -> None:

@@ -141,14 +141,14 @@ class MotionKernel(nn.Module):
         nn.init.zeros_(self.head.bias)
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
-        n, _, _, h, w = frames.shape
+        h, w = frames.shape[-2:]
         weights = self.head(self.features(frames.flatten(1, 2)).flatten(1)).softmax(1)
         r = self.k // 2
         last = F.pad(frames[:, -1], (r, r, r, r), value=-1.0)  # background outside the frame
-        out = frames.new_zeros(frames[:, -1].shape)
+        out = torch.zeros_like(frames[:, -1])
         for i in range(self.k):  # k² shifted slices: plain ops that any exporter takes
             for j in range(self.k):
-                wij = weights[:, i * self.k + j].view(n, 1, 1, 1)
+                wij = weights[:, i * self.k + j].view(-1, 1, 1, 1)
                 out = out + wij * last[..., i : i + h, j : j + w]
         return out
 
