@@ -64,9 +64,12 @@ def near_copy_report(
 def write_near_copies(trainer, run_dir: Path, n: int = N_SAMPLES) -> dict[str, Any] | None:
     """``nearest.png`` and ``memorization.json`` for an image run with held-out images (else
     None): ``n`` samples of the final generator against the training and held-out images."""
-    data, held = trainer.data, trainer.heldout
-    takes_images = trainer.family.takes(trainer.family.cfg, data.info, "image", "mask", "frames")
-    if data.info.kind != "images" or held is None or len(held) < 2 or takes_images:
+    data, held, fam = trainer.data, trainer.heldout, trainer.family
+    # generators drawn from noise, a class label and codes only: one that takes text, tags or
+    # images is measured by its own family's metrics, and a voxel grid is not an image
+    drawn = all(s.kind in ("noise", "label", "code") for s in fam.inputs(fam.cfg, data.info))
+    voxels = getattr(fam, "voxels", False)
+    if data.info.kind != "images" or held is None or len(held) < 2 or not drawn or voxels:
         return None
     fake = sample_images(trainer, n, trainer.cfg.train.seed)
     train = data.x.numpy()
