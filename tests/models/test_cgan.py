@@ -35,6 +35,7 @@ def test_projection_discriminator_is_linear_head_plus_inner_product(tiny_trainer
 @pytest.mark.parametrize("conditioning", ["projection", "concat"])
 def test_d_and_g_phases_use_the_batch_labels(conditioning, tiny_trainer):
     trainer = tiny_trainer("cgan", conditioning=conditioning, loss="hinge", spectral_norm=True)
+    trainer.choose_precision()  # before the hook: precision auto measures a few steps first
     labels = []
     D = trainer.family.nets["D"]
     D.register_forward_pre_hook(

@@ -1614,7 +1614,7 @@ class TranslatePanel {
   }
 
   /** A run's translation URL ``path`` for the chosen direction. */
-  url(path) {
+  apiPath(path) {
     return `${this.base}${path}${this.direction === "AB" ? "" : `?direction=${this.direction}`}`;
   }
 
@@ -1659,7 +1659,7 @@ class TranslatePanel {
 
   async loadHeldOut() {
     try {
-      this.heldOut = await api.json(this.url("/heldout"));
+      this.heldOut = await api.json(this.apiPath("/heldout"));
     } catch (e) {
       this.thumbs.replaceChildren(h("p", { class: "subtle", text: e.message }));
       return;
@@ -1678,7 +1678,7 @@ class TranslatePanel {
           },
           h("img", {
             class: "pixelated",
-            src: this.url(`/heldout/${i}/input.png`),
+            src: this.apiPath(`/heldout/${i}/input.png`),
             alt: `held-out input ${i}`,
           }),
         ),
@@ -1688,13 +1688,13 @@ class TranslatePanel {
   }
 
   async translateHeldOut(i) {
-    const target = this.heldOut.targets ? this.url(`/heldout/${i}/target.png`) : null;
+    const target = this.heldOut.targets ? this.apiPath(`/heldout/${i}/target.png`) : null;
     this.select(i);
     this.shownHeldOut = true;
     if (this.brush && target) this.brush.load(target, `held-out image ${i}`, target);
     await this.translate(
-      () => api.image(this.url(`/heldout/${i}/translate`)),
-      this.url(`/heldout/${i}/input.png`),
+      () => api.image(this.apiPath(`/heldout/${i}/translate`)),
+      this.apiPath(`/heldout/${i}/input.png`),
       target,
       `held-out input ${i}`,
       `${this.run.id}-heldout-${i}.png`,
@@ -1720,7 +1720,7 @@ class TranslatePanel {
     }
     const stem = file.name.replace(/\.[^.]*$/, "") || "upload";
     await this.translate(
-      () => api.image(this.url("/translate"), file),
+      () => api.image(this.apiPath("/translate"), file),
       this.inputUrl,
       null,
       file.name,
