@@ -97,3 +97,29 @@ def test_eval_without_held_out_images_uses_leave_one_out(runs, capsys):
     by = {r["name"]: r for r in rows}
     assert by["copies"]["passport"]["params"]["baseline"] == "leave-one-out training images"
     assert by["copies-features"]["value"] is not None
+
+
+def test_synth_of_a_tag_run_writes_labels_csv(tmp_path, capsys):
+    """A tag-conditioned run: ``images/`` and ``labels.csv`` with one 0/1 column per tag, one
+    hair colour per row (an exclusive group), each row's image written."""
+    import csv
+
+    import gankit
+
+    root = tmp_path / "runs"
+    args = ["tag-gan", "--data", "characters", "--set", "data.limit=40", *TINY]
+    assert (
+        run_cli("train", *args, "--steps", "2", "-q", "--name", "tags", "--runs-dir", str(root))
+        == 0
+    )
+    run = next(root.glob("*-tags"))
+    out = tmp_path / "synthetic"
+    assert run_cli("synth", str(run), "--n", "12", "--out", str(out), "--batch-size", "5") == 0
+    rows = list(csv.DictReader((out / "labels.csv").open()))
+    G = gankit.load(run)
+    assert len(rows) == 12 and list(rows[0]) == ["file", *G.tags]
+    hair = G.tag_groups[0]
+    for row in rows:
+        assert row["file"].startswith("images/") and (out / row["file"]).is_file()
+        assert set(row[t] for t in G.tags) <= {"0", "1"}
+        assert sum(int(row[t]) for t in hair) == 1
