@@ -40,7 +40,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import base_parser, command_line, load, make_trainer  # noqa: E402
+from common import base_parser, load, make_trainer, print_rows  # noqa: E402
 
 import gankit  # noqa: E402
 from gankit.data.characters import HELD_COMBOS, HELD_PER_SET, HELD_STREAM, character_set  # noqa: E402
@@ -209,13 +209,7 @@ def main() -> None:
         "full_tag_acc",
         "train_cpu_s",
     ]
-    print("| variant | " + " | ".join(keys) + " |")
-    for r in rows:
-        print(f"| {r['variant']} | " + " | ".join(str(r[k]) for k in keys) + " |")
-    print(command_line())
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps({"command": command_line(), "rows": rows}, indent=1))
+    print_rows(rows, keys, args.out)
 
 
 if __name__ == "__main__":

@@ -156,6 +156,18 @@ def finish(args: argparse.Namespace, curve: Curve, t0: float, **fields: Any) -> 
     return summary
 
 
+def print_rows(rows: list[dict[str, Any]], keys: list[str], out: Path | None = None) -> None:
+    """A markdown table of ``rows`` (one per variant) over ``keys``, the command line, and, with
+    ``out``, the rows as JSON with the command that made them."""
+    print("| variant | " + " | ".join(keys) + " |")
+    for r in rows:
+        print(f"| {r['variant']} | " + " | ".join(str(r.get(k, "")) for k in keys) + " |")
+    print(command_line())
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps({"command": command_line(), "rows": rows}, indent=1))
+
+
 def save_curve(path: Path | None, curve: Curve, meta: dict[str, Any]) -> None:
     if path is None:
         return

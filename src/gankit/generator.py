@@ -66,12 +66,7 @@ class Generator:
             module.eval(),
             meta,
         )
-        convs = (torch.nn.Conv2d, torch.nn.ConvTranspose2d)
-        if (
-            family_cls.channels_last
-            and info.kind == "images"
-            and any(isinstance(m, convs) for m in module.modules())
-        ):
+        if uses_channels_last(family_cls, info, module):
             module.to(memory_format=torch.channels_last)
 
     @property
@@ -411,6 +406,17 @@ def native_bf16(device: torch.device) -> bool:
         return False
     checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
     return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
+
+
+def uses_channels_last(family_cls: Any, info: DataInfo, module: torch.nn.Module) -> bool:
+    """Whether a family's networks run channels_last (faster on CPU and GPU): image data and 2-D
+    convolutions, unless the family opts out (``Family.channels_last``)."""
+    convs = (torch.nn.Conv2d, torch.nn.ConvTranspose2d)
+    return (
+        family_cls.channels_last
+        and info.kind == "images"
+        and any(isinstance(m, convs) for m in module.modules())
+    )
 
 
 def as_uint8_batch(images: torch.Tensor | np.ndarray, what: str) -> torch.Tensor:

@@ -34,7 +34,7 @@ from gankit.data.base import ArrayDataset
 from gankit.errors import CheckpointError, ConfigError
 from gankit.files import atomic_write_bytes as write_bytes
 from gankit.files import atomic_write_json as write_json
-from gankit.generator import export_generator
+from gankit.generator import export_generator, uses_channels_last
 from gankit.models.base import Family
 from gankit.registry import MODELS
 from gankit.runs import append_jsonl, write_status
@@ -151,7 +151,9 @@ class Trainer:
         self.family.check_data(self.data)
         self._prepared = False  # Family.prepare runs before the first step, after any resume
         self.family.nets.to(self.device)
-        self.channels_last = self.CHANNELS_LAST and uses_channels_last(self.family, self.data.info)
+        self.channels_last = self.CHANNELS_LAST and uses_channels_last(
+            type(self.family), self.data.info, self.family.nets
+        )
         if self.channels_last:
             self.family.nets.to(memory_format=torch.channels_last)
         for net in self.family.nets.values():
@@ -901,17 +903,6 @@ def cpu_model() -> str:
     except OSError:
         pass
     return ""
-
-
-def uses_channels_last(family: Family, info) -> bool:
-    """Whether the family's networks run channels_last: image data and convolutions, unless the
-    family opts out (``Family.channels_last``)."""
-    convs = (torch.nn.Conv2d, torch.nn.ConvTranspose2d)
-    return (
-        family.channels_last
-        and info.kind == "images"
-        and any(isinstance(m, convs) for m in family.nets.modules())
-    )
 
 
 def write_config(run_dir: Path, cfg: RunConfig) -> None:
