@@ -108,3 +108,28 @@ def test_a_killed_worker_stops_the_other_and_resume_continues(tmp_path):
     res = gankit("resume", str(run_dir), "--steps", str(last_good + 3), "-q", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     assert json.loads((run_dir / "status.json").read_text())["state"] == "finished"
+
+
+# -- Ctrl-C in a 2-process run ----------------------------------------------------------------
+@pytest.mark.skipif(sys.platform != "linux", reason="finds torchrun's workers through /proc")
+def test_ctrl_c_ends_both_ranks_at_one_step_with_a_checkpoint(tmp_path):
+    """A terminal's Ctrl-C reaches torchrun and both workers (one process group), and torchrun
+    forwards it again. Every rank must stop at the same step: a rank that stopped on its own
+    would wait at the exit barrier while the other waits for it in the next all_reduce, until
+    torchrun's grace period ends and it kills both."""
+    proc = _start_torchrun(tmp_path)
+    run_dir = _wait_for_checkpoint(tmp_path, proc)
+    workers = _workers(proc)
+    assert sorted(workers) == [0, 1]
+    os.killpg(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=240)
+    assert not any(_alive(p) for p in workers.values())
+    assert "forcefully exiting" not in err, err[-3000:]  # no worker outlived the grace period
+    assert "another process of this run stopped" not in err, err[-3000:]
+    status = json.loads((run_dir / "status.json").read_text())
+    assert status["state"] == "interrupted", status
+    last_good = ckpt.list_checkpoints(run_dir / "checkpoints")[-1][0]
+    assert status["step"] == last_good and f"stopped at step {last_good}" in out
+    res = gankit("resume", str(run_dir), "--steps", str(last_good + 3), "-q", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert json.loads((run_dir / "status.json").read_text())["state"] == "finished"

@@ -837,7 +837,10 @@ class Trainer:
     # -- signals --------------------------------------------------------------------------------
     def _install_signal_handlers(self) -> None:
         self._old_handlers = {}
-        if not self.run_dir or sys.platform == "win32":
+        # Every rank of a torchrun run needs the handler, not only rank 0 (which owns the run
+        # directory): a rank left with Python's default would raise KeyboardInterrupt mid-step
+        # and wait at the exit barrier while the others wait for it in the next all_reduce.
+        if (not self.run_dir and not self.dist.active) or sys.platform == "win32":
             return
         import threading
 
