@@ -122,8 +122,11 @@ def test_collapse_is_measured_and_reported():
     real = torch.randn(64, 1, 8, 8)
     collapsed = real[:1].repeat(64, 1, 1, 1) + 0.01 * torch.randn(64, 1, 8, 8)
     assert diversity_ratio(collapsed, real) < 0.1 < diversity_ratio(real.flip(0), real)
-    warnings = HealthMonitor().check({"diversity/fake_over_real": 0.02})
-    assert warnings and "mode collapse" in warnings[0]
+    monitor = HealthMonitor(patience=3)
+    said = [monitor.check({"diversity/fake_over_real": r}) for r in (0.02, 0.5, 0.02, 0.03, 0.02)]
+    assert said[:4] == [[], [], [], []]  # an early low tick, then a recovery: no warning
+    assert len(said[4]) == 1 and "mode collapse" in said[4][0]
+    assert monitor.check({"diversity/fake_over_real": 0.02}) == []  # said once, not every tick
 
 
 def test_trainer_logs_the_diversity_of_its_samples(tmp_path):

@@ -26,12 +26,14 @@ class HealthMonitor:
 
     - D dominating: a discriminator's accuracy (``acc/D``, or ``acc/D_A``, ``acc/D_B`` of a
       family with several) stays above 0.98 for ``patience`` ticks (its G gets no signal).
-    - Mode collapse: generated samples vary far less than real ones (std ratio < 0.1).
+    - Mode collapse: generated samples vary far less than real ones (std ratio < 0.1) for
+      ``patience`` ticks.
     """
 
     def __init__(self, patience: int = 5) -> None:
         self.patience = patience
         self.d_strong: dict[str, int] = {}  # ticks in a row above 0.98, by discriminator
+        self.collapsed = 0  # ticks in a row with diversity below 0.1
 
     def check(self, stats: dict[str, float]) -> list[str]:
         warnings = []
@@ -46,10 +48,15 @@ class HealthMonitor:
                     "ticks, so G gets little signal"
                 )
         ratio = stats.get("diversity/fake_over_real")
-        if ratio is not None and ratio < 0.1:
-            warnings.append(
-                f"possible mode collapse: generated samples vary {ratio:.3f}x as much as real ones"
-            )
+        if ratio is not None:
+            # Every G starts collapsed (its first samples are near one image): the warning
+            # waits until low diversity persists, and comes once until it recovers.
+            self.collapsed = self.collapsed + 1 if ratio < 0.1 else 0
+            if self.collapsed == self.patience:
+                warnings.append(
+                    f"possible mode collapse: generated samples vary {ratio:.3f}x as much as "
+                    f"real ones ({self.patience} ticks in a row below 0.1)"
+                )
         return warnings
 
 
