@@ -86,7 +86,9 @@ def test_a_transient_nan_rolls_back_with_halved_rates_and_finishes(tmp_path, nan
     assert any(
         "rolled back to step 4 with the learning rates halved (x0.5), 1 of 3" in h for h in said
     )
-    assert json.loads((tmp_path / "status.json").read_text())["state"] == "finished"
+    status = json.loads((tmp_path / "status.json").read_text())
+    assert status["state"] == "finished"
+    assert any("rolled back to step 4" in h["warning"] for h in status["health"])
     # The halved rates are part of the training state: a resume keeps them.
     _, state = ckpt.load_latest(tmp_path / "checkpoints")
     assert state["step"] == 10 and state["lr_factor"] == 0.5 and state["rollbacks"] == 1
@@ -136,8 +138,18 @@ def test_trainer_logs_the_diversity_of_its_samples(tmp_path):
     ratios = [r["diversity/fake_over_real"] for r in records]
     assert len(ratios) == 4 and all(0 < v < 10 for v in ratios)
     # a generator that draws one image whatever its noise: the ratio falls, the warning comes
-    sampler = trainer.ema.model if trainer.ema else trainer.family.G  # what grids draw from
+    nets = [trainer.family.G] + ([trainer.ema.model] if trainer.ema else [])  # grids draw EMA
     with torch.no_grad():
-        for p in sampler.parameters():
+        for p in (p for net in nets for p in net.parameters()):
             p.zero_()
     assert trainer._diversity() < 0.1
+    # trained on with frozen rates, it stays collapsed: the warning reaches the logs and status
+    trainer.base_lrs = {k: [0.0 for _ in lrs] for k, lrs in trainer.base_lrs.items()}
+    trainer.health = HealthMonitor(patience=2)
+    trainer.fit(steps=7)
+    records = [json.loads(x) for x in (tmp_path / "stats.jsonl").read_text().splitlines()]
+    said = {r["step"]: r["health"] for r in records if "health" in r}
+    assert list(said) == [6] and any("mode collapse" in w for w in said[6])  # after 2 ticks
+    status = json.loads((tmp_path / "status.json").read_text())
+    assert status["state"] == "finished"
+    assert any("mode collapse" in h["warning"] for h in status["health"])

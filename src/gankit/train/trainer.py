@@ -185,6 +185,7 @@ class Trainer:
         self.best: dict[str, Any] = {}
         self.evals_since_best = 0
         self.health = HealthMonitor()
+        self.health_log: list[dict[str, Any]] = []  # this process's warnings, for status.json
         self.lr_factor = 1.0  # halved at each roll-back after a NaN/inf loss
         self.rollbacks = 0
         self._last_good: dict[str, Any] | None = None  # in-memory copy of the last saved state
@@ -565,6 +566,7 @@ class Trainer:
             f"rates halved (x{factor:g}), {count} of {retries}"
         )
         log.warning(message)
+        self.health_log.append({"step": failed_at, "warning": message})
         if self.run_dir:
             append_jsonl(self.run_dir / "stats.jsonl", {"step": failed_at, "health": [message]})
             self._write_status("running", total, rollbacks=count)
@@ -590,6 +592,7 @@ class Trainer:
             record["health"] = warnings
             for w in warnings:
                 log.warning("step %d: %s", self.step, w)
+                self.health_log.append({"step": self.step, "warning": w})
         if self.run_dir:
             append_jsonl(self.run_dir / "stats.jsonl", record)
             self._write_status("running", total)
@@ -831,6 +834,7 @@ class Trainer:
                 total_steps=total,
                 precision=self.precision,
                 precision_note=self.precision_note,
+                **({"health": self.health_log[-10:]} if self.health_log else {}),
                 **extra,
             )
 
