@@ -69,3 +69,16 @@ def test_c2st_chance_for_same_data_and_high_for_different(faces):
     assert 0.2 <= same.accuracy <= 0.8 and same.n == 24
     blank = np.full_like(small[:24], 128)
     assert c2st_accuracy(small[:24], blank, folds=2, repeats=1, steps=40).accuracy >= 0.9
+
+
+def test_the_copy_floor_is_what_new_real_images_score():
+    """With few held-out images their 1st percentile is near their minimum, so even new real
+    images count as "near-copies" several percent of the time: the floor says how often."""
+    rng = np.random.default_rng(0)
+    train = rng.normal(size=(300, 16)).astype(np.float32)
+    for n_held, low, high in ((25, 0.02, 0.09), (1000, 0.004, 0.02)):
+        held = rng.normal(size=(n_held, 16)).astype(np.float32)
+        new = rng.normal(size=(4000, 16)).astype(np.float32)  # more real data, same law
+        s = memorization_stats(new, train, held)
+        assert low <= s.floor <= high, (n_held, s.floor)
+        assert abs(s.copies - s.floor) < 0.03  # the floor predicts what new reals score

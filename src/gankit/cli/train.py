@@ -197,7 +197,9 @@ def report(result: RunResult) -> None:
                 f"near-copies: {nc['copies_pixels']:.1%} of {nc['n_samples']} samples in pixels, "
                 f"{nc['copies_features']:.1%} in {nc['feature_space'].split(' (')[0]} features "
                 f"(closer to a training image than 99 % of the {nc['n_heldout']} held-out images "
-                f"are); beside their nearest training images: {run_dir / 'nearest.png'}"
+                f"are; a new real image would score {nc['floor_pixels']:.1%} / "
+                f"{nc['floor_features']:.1%}); beside their nearest training images: "
+                f"{run_dir / 'nearest.png'}"
             )
         console.print(
             f"samples:   {result.samples or run_dir / 'samples'}\n"

@@ -315,12 +315,13 @@ def memorization_metric(ctx: EvalContext) -> list[Result]:
         )
     note = (
         f"median NN distance fake {s.median_fake:.3g} vs {baseline} {s.median_heldout:.3g}; "
-        f"copy threshold {s.threshold:.3g}{warn}"
+        f"copy threshold {s.threshold:.3g}; a new real image would score {s.floor:.1%}{warn}"
     )
     out = [
         Result("memorization", "copies", s.copies, better="lower", note=note, passport=pp),
         Result("memorization", "exact-copies", s.exact_copies, better="lower", passport=pp),
         Result("memorization", "nn-ratio", s.ratio, better="~1", passport=pp),
+        Result("memorization", "copies-floor", s.floor, better="lower", passport=pp),
     ]
     if ctx.is_digits():
         ext = features.mnist_extractor(ctx.device)
@@ -338,13 +339,15 @@ def memorization_metric(ctx: EvalContext) -> list[Result]:
     )
     fnote = (
         f"{space}: median NN distance fake {fs.median_fake:.3g} vs {baseline} "
-        f"{fs.median_heldout:.3g}; copy threshold {fs.threshold:.3g}"
+        f"{fs.median_heldout:.3g}; copy threshold {fs.threshold:.3g}; a new real image would "
+        f"score {fs.floor:.1%}"
     )
     out += [
         Result(
             "memorization", "copies-features", fs.copies, better="lower", note=fnote, passport=fpp
         ),
         Result("memorization", "nn-ratio-features", fs.ratio, better="~1", passport=fpp),
+        Result("memorization", "copies-floor-features", fs.floor, better="lower", passport=fpp),
     ]
     return out
 

@@ -58,6 +58,9 @@ def near_copy_report(
         "feature_space": by_name["copies-features"].passport["params"]["space"],
         "nn_ratio_pixels": by_name["nn-ratio"].value,
         "nn_ratio_features": by_name["nn-ratio-features"].value,
+        # the share a new real image would score: the floor under the copy shares above
+        "floor_pixels": by_name["copies-floor"].value,
+        "floor_features": by_name["copies-floor-features"].value,
     }
 
 
