@@ -51,6 +51,9 @@ VARIANTS = {
     "aux": ("tag-characters", []),
     "projection": ("tag-characters", ["model.conditioning=projection"]),
     "no-tags": ("tag-characters", ["model.tag_weight=0"]),
+    "film": ("tag-characters", ["model.tag_inject=film"]),
+    "weighted": ("tag-characters", ["model.tag_weight=10"]),
+    "film-weighted": ("tag-characters", ["model.tag_inject=film", "model.tag_weight=10"]),
 }
 SHOW = (
     "blue hair, glasses, smile",
