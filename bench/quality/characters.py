@@ -20,9 +20,11 @@ on characters of its own seed stream):
 - ``full``: ``--n`` x 4 samples with whole tag vectors drawn from the training frequencies; per-tag
   accuracy of the classifier against the vector (mean) and the share with every tag right.
 
-Variants: ``aux`` (the preset: tag classifier head in D), ``projection`` (+ a projection term),
-``no-tags`` (``model.tag_weight=0``: G still gets the tags, but nothing teaches it to use them —
-the chance level of each figure).
+Variants: ``aux`` (the preset: tag classifier head in D, tag weight 10), ``projection`` (+ a
+projection term), ``no-tags`` (``model.tag_weight=0``: G still gets the tags, but nothing teaches
+it to use them — the chance level of each figure); and the mechanism's ablations ``input-w1``
+(the first preset: tags at G's input only, tag weight 1), ``film-w1`` (tags also FiLM every block
+of G), ``input-w10`` (= the preset), ``film-w10``.
 
     python bench/quality/characters.py --variants aux,no-tags --threads 1 \\
         --run-dir /tmp/chars --grid docs/models/tag-gan.png
@@ -51,6 +53,12 @@ VARIANTS = {
     "aux": ("tag-characters", []),
     "projection": ("tag-characters", ["model.conditioning=projection"]),
     "no-tags": ("tag-characters", ["model.tag_weight=0"]),
+    # the mechanism's ablations: where the tags enter G (input only / FiLM after every
+    # normalisation) x the tag loss's weight (1: each of the 21 tags gets 1/21 of one term)
+    "input-w1": ("tag-characters", ["model.tag_inject=input", "model.tag_weight=1"]),
+    "film-w1": ("tag-characters", ["model.tag_inject=film", "model.tag_weight=1"]),
+    "input-w10": ("tag-characters", ["model.tag_inject=input", "model.tag_weight=10"]),
+    "film-w10": ("tag-characters", ["model.tag_inject=film", "model.tag_weight=10"]),
 }
 SHOW = (
     "blue hair, glasses, smile",

@@ -468,7 +468,9 @@ PRESETS["voxel-vae-gan-shapes"] = {
     },
 }
 # Characters drawn to order from tags (docs/models/tag-gan.md): Jin et al.'s noise + tag vector G
-# and a D with a multi-label tag classifier head, on DCGAN's networks at 32 px.
+# and a D with a multi-label tag classifier head, on DCGAN's networks at 32 px. Tag weight 10:
+# the tag loss is a mean over the 21 tags, so at weight 1 each tag's term is 1/21 of the
+# adversarial one and G draws hats and glasses by the noise, not the tags.
 PRESETS["tag-characters"] = {
     "family": "tag-gan",
     "data": {"name": "characters"},
@@ -478,6 +480,7 @@ PRESETS["tag-characters"] = {
         "d_channels": 32,
         "g_norm": "pixel",
         "lr": {"G": 1e-3, "D": 1e-3},
+        "tag_weight": 10.0,
     },
     "train": {
         "steps": 2000,

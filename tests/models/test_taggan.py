@@ -4,6 +4,9 @@ way through names or vectors."""
 
 from __future__ import annotations
 
+import json
+import shutil
+
 import numpy as np
 import pytest
 import torch
@@ -92,3 +95,65 @@ def test_generator_samples_to_order_by_names_or_vectors(G):
         G.sample(6, tags=torch.zeros(6, 3))
     with pytest.raises(ConfigError, match="unknown tag 'bald'; allowed: black hair"):
         G.sample(2, tags="bald")
+
+
+def _tiny_trainer(tmp_path, **model):
+    cfg = resolve(
+        family="tag-gan",
+        flags={
+            "data": {"name": "characters", "limit": 64},
+            "train": {"steps": 3, "batch_size": 8, "device": "cpu", "sample_every": 3},
+        },
+        overrides=[{"model": {"g_channels": 8, "d_channels": 8, "z_dim": 8, **model}}],
+    )
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    write_config(tmp_path, cfg)
+    return Trainer(cfg, run_dir=tmp_path, progress=False)
+
+
+def test_film_sets_every_block_of_g_from_the_tags(tmp_path):
+    trainer = _tiny_trainer(tmp_path, tag_inject="film")
+    G = trainer.family.nets["G"]
+    # one FiLM after each of DCGAN G's normalisations (the 4x4 projection, 8 and 16 px at 32 px),
+    # zero at the start: the generator begins as the input-only one
+    assert [f.affine.out_features // 2 for f in G.film] == [64, 32, 16]
+    assert all(torch.count_nonzero(f.affine.weight) == 0 for f in G.film)
+    trainer.fit()
+    info = trainer.data.info
+    z = torch.randn(4, 8, generator=torch.Generator().manual_seed(0))
+    a = condition_tags(info, draw_tags(info, 4, torch.Generator().manual_seed(1)), ["hat"])
+    b = condition_tags(info, a, ["blue hair", "glasses"])
+    seen: dict[int, list[torch.Tensor]] = {}
+    hooks = [
+        f.register_forward_hook(lambda m, i, o, k=k: seen.setdefault(k, []).append(o))
+        for k, f in enumerate(G.film)
+    ]
+    G.eval()
+    with torch.no_grad():
+        out_a, out_b = G(z, a), G(z, b)
+    for h in hooks:
+        h.remove()
+    # training reached every block's conditioning, and each block's output moves with the tags
+    for k, f in enumerate(G.film):
+        assert torch.count_nonzero(f.affine.weight) > 0, k
+        assert not torch.allclose(seen[k][0], seen[k][1]), k
+        gamma_beta = f.affine(a) - f.affine(b)
+        assert gamma_beta.abs().max() > 0, k
+    assert not torch.allclose(out_a, out_b)
+
+
+def test_film_is_off_by_default_and_old_generators_load(tmp_path):
+    trainer = _tiny_trainer(tmp_path / "run")
+    assert trainer.family.nets["G"].film is None
+    trainer.fit()
+    # a generator exported before model.tag_inject existed: its config lacks the key
+    old = tmp_path / "old"
+    shutil.copytree(tmp_path / "run" / "generator", old)
+    meta = json.loads((old / "config.json").read_text())
+    assert meta["model"].pop("tag_inject") == "input"
+    (old / "config.json").write_text(json.dumps(meta))
+    new, loaded = gankit.load(tmp_path / "run"), gankit.load(old)
+    new.precision = loaded.precision = "fp32"
+    assert torch.equal(loaded.sample(4, seed=2, tags="hat"), new.sample(4, seed=2, tags="hat"))
+    with pytest.raises(ConfigError, match="tag_inject=film needs model.arch=standard"):
+        _tiny_trainer(tmp_path / "b", tag_inject="film", arch="textbook")

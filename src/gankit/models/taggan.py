@@ -45,7 +45,14 @@ from gankit.errors import ConfigError, DataError
 from gankit.models.augment import diff_augment
 from gankit.models.base import Family, Input
 from gankit.models.blocks import adversarial_phases, loss_key
-from gankit.models.convnets import ConvGANConfig, check_images, make_discriminator, make_generator
+from gankit.models.convnets import (
+    ConvGANConfig,
+    PixelNorm,
+    Unflatten,
+    check_images,
+    make_discriminator,
+    make_generator,
+)
 from gankit.registry import register_model
 
 
@@ -58,6 +65,11 @@ class TagGANConfig(ConvGANConfig):
     )
     classify_fakes: bool = Field(
         False, description="D's classifier also learns the fakes' tags (ACGAN's original form)"
+    )
+    tag_inject: Literal["input", "film"] = Field(
+        "input",
+        description="input: tags concatenated to z only; film: also a per-channel scale and shift "
+        "from the tags after every normalisation of G (conditional normalisation)",
     )
 
 
@@ -135,15 +147,60 @@ def condition_tags(info: DataInfo, drawn: torch.Tensor, given: list[str]) -> tor
 # Networks
 
 
+class TagFiLM(nn.Module):
+    """``x * (1 + gamma(tags)) + beta(tags)`` per channel: the tags re-enter G after a
+    normalisation (conditional batch norm, de Vries et al. 2017 / FiLM, Perez et al. 2018, here
+    after DCGAN's batch or pixel norm). Zero-initialised, so training starts from the plain
+    generator."""
+
+    def __init__(self, num_tags: int, channels: int):
+        super().__init__()
+        self.affine = nn.Linear(num_tags, 2 * channels)
+        nn.init.zeros_(self.affine.weight)
+        nn.init.zeros_(self.affine.bias)
+
+    def forward(self, x: torch.Tensor, tags: torch.Tensor) -> torch.Tensor:
+        gamma, beta = self.affine(tags.to(x.dtype))[:, :, None, None].chunk(2, dim=1)
+        return x * (1 + gamma) + beta  # (B, C, H, W)
+
+
 class TagGenerator(nn.Module):
-    """``G(z, tags)``: DCGAN's generator on ``[z, tags]``."""
+    """``G(z, tags)``: DCGAN's generator on ``[z, tags]``; with ``tag_inject="film"`` the tags
+    also scale and shift the features after each of its normalisations, so that a part drawn
+    late (a hat's brim, glasses at 16 px and up) is set by the tags where it is drawn, not only
+    through whatever the first layer passed on of them."""
 
     def __init__(self, cfg: TagGANConfig, shape: tuple[int, ...], num_tags: int):
         super().__init__()
         self.body = make_generator(cfg.model_copy(update={"z_dim": cfg.z_dim + num_tags}), shape)
+        self.film = None
+        if cfg.tag_inject == "film":
+            widths = _widths_before_norms(self.body)
+            self.film = nn.ModuleList(TagFiLM(num_tags, c) for c in widths)
 
     def forward(self, z: torch.Tensor, tags: torch.Tensor) -> torch.Tensor:
-        return self.body(torch.cat([z, tags.to(z.dtype)], dim=1))  # (B, C, H, W)
+        x = torch.cat([z, tags.to(z.dtype)], dim=1)
+        if self.film is None:
+            return self.body(x)  # (B, C, H, W)
+        films = iter(self.film)
+        for m in [*self.body.project, *self.body.body]:
+            x = m(x)
+            if isinstance(m, (nn.BatchNorm2d, PixelNorm)):
+                x = next(films)(x, tags)
+        return x  # (B, C, H, W)
+
+
+def _widths_before_norms(body: nn.Module) -> list[int]:
+    """The channel count entering each normalisation of DCGAN's generator ``body``."""
+    out, width = [], 0
+    for m in [*body.project, *body.body]:
+        if isinstance(m, Unflatten):
+            width = m.unflattened_size[0]
+        elif isinstance(m, nn.ConvTranspose2d):
+            width = m.out_channels
+        elif isinstance(m, (nn.BatchNorm2d, PixelNorm)):
+            out.append(width)
+    return out
 
 
 class TagDiscriminator(nn.Module):
@@ -205,6 +262,10 @@ class TagGAN(Family):
             )
         if cfg.pack != 1:
             raise ConfigError(f"tag-gan does not support model.pack={cfg.pack}")
+        if cfg.tag_inject == "film" and cfg.arch != "standard":
+            raise ConfigError(
+                f"tag-gan: model.tag_inject=film needs model.arch=standard, got {cfg.arch!r}"
+            )
         if cfg.loss == "wgan-gp":
             raise ConfigError(
                 "tag-gan: model.loss=wgan-gp is not supported; "
