@@ -466,8 +466,11 @@ PRESETS["voxel-vae-gan-shapes"] = {
         "e_channels": 32,
         "lr": {"G": 1e-3, "D": 1e-3},
     },
+    # 1,600 steps, the learning rates decaying to 0 over the last 500: image -> shape IoU 0.562 on
+    # held-out views (700 steps at a constant rate: 0.508, below the nearest neighbour's 0.524)
     "train": {
-        "steps": 700,
+        "steps": 1600,
+        "lr_decay_start": 0.6875,  # step 1,100 of 1,600
         "batch_size": 32,
         "sample_every": 100,
         "checkpoint_every": 350,

@@ -32,6 +32,7 @@ def voxel_trainer(family, run_dir=None, steps=2, **model):
             "data": {"name": "shapes", "limit": 2},
             "train": {
                 "steps": steps,
+                "lr_decay_start": None,  # constant rates: tests step past train.steps
                 "batch_size": 4,
                 "device": "cpu",
                 "log_every": 1,
@@ -107,22 +108,26 @@ def test_the_adaptive_update_skips_a_winning_discriminator():
 
 
 def test_clusters_of_grids_follow_the_shape_classes():
-    train, _ = split_holdout(load_dataset(DataConfig(name="shapes", limit=5)), 0)
-    ids = image_clusters(train.x, 6).numpy()
+    train, _ = split_holdout(load_dataset(DataConfig(name="shapes", limit=20)), 0)
     labels = train.y.numpy()
-    table = np.zeros((6, 6), int)
-    np.add.at(table, (ids, labels), 1)
-    assert table.max(1).sum() >= 0.8 * len(labels)  # most clusters hold one class
+
+    def purity(k: int) -> float:  # the share of grids in their cluster's most common class
+        table = np.zeros((k, 6), int)
+        np.add.at(table, (image_clusters(train.x, k).numpy(), labels), 1)
+        return table.max(1).sum() / len(labels)
+
+    # one cluster per class merges some classes; the preset's overclustering (24) keeps them apart
+    assert purity(24) >= 0.9 and purity(24) > purity(6)
 
 
 def test_self_conditioning_ties_each_cluster_to_its_code():
     trainer = voxel_trainer("voxel-gan", steps=3, clusters=3, d_threshold=1.0)
+    trainer.fit()
     family = trainer.family
     ids = family.extra_state()["cluster_ids"].long()
     assert len(ids) == 12 and set(ids.tolist()) <= {0, 1, 2}
     share = torch.bincount(ids, minlength=3).float() / 12
     assert torch.allclose(family.G.prior, share)  # G draws the clusters as often as the data
-    trainer.fit()
     D, G = family.nets["D"].eval(), family.G.eval()
     x = trainer.data.x[:4].float().div(127.5).sub(1)
     with torch.no_grad():  # a projection D: the same grid scores differently under each cluster
