@@ -43,7 +43,7 @@ TINY = {
     },
     "voxel-gan": {
         "data": {"name": "shapes", "limit": 2},
-        "model": {"z_dim": 8, "g_channels": 4, "d_channels": 4},
+        "model": {"z_dim": 8, "g_channels": 4, "d_channels": 4, "clusters": 4},
     },
     "voxel-vae-gan": {
         "data": {"name": "shapes", "limit": 2},

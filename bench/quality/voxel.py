@@ -6,7 +6,11 @@
 (b) The paper's probe, scaled down: a linear classifier (logistic regression) on D's features
     (every block max-pooled to 2³) of 10 labelled training shapes per class, scored on the
     held-out shapes, against the same probe on a randomly initialised D of the same shape; the
-    mean over ``--probe-draws`` draws of the labelled shapes.
+    mean over ``--probe-draws`` draws of the labelled shapes. Two protocols: ``aligned`` (the
+    shapes as trained on: a random D already separates them at ~97 %, a ceiling) and ``posed``
+    (labelled and held-out shapes alike turned about the vertical axis by a random angle, shrunk
+    to 60-80 % and shifted up to 2 voxels: ``pose``), a task that differs from the training
+    data as the paper's ModelNet probe differs from its ShapeNet training set.
 (c) Image -> shape on the held-out shapes: the voxel-vae-gan's grid from each held-out view
     against the true grid (IoU at threshold 0.5), next to a nearest-neighbour baseline (the
     training shape whose view is closest to the input view in pixels).
@@ -30,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from scipy import ndimage
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -126,9 +131,32 @@ def run_discriminator(run: Path) -> VoxelDiscriminator:
     """D from a checkpoint file, or a run's newest checkpoint."""
     state = run_state(run)
     cfg = RunConfig.model_validate_json(state["config"])
-    D = VoxelDiscriminator(cfg.model["d_channels"], cfg.model.get("spectral_norm", False))
+    D = VoxelDiscriminator(
+        cfg.model["d_channels"],
+        cfg.model.get("spectral_norm", False),
+        cfg.model.get("clusters", 0),
+    )
     D.load_state_dict(state["nets"]["D"])
     return D.eval()
+
+
+def pose(grids: np.ndarray, seed: int, scale=(0.6, 0.8), shift: float = 2.0) -> np.ndarray:
+    """Occupancy grids (N, 32, 32, 32) each turned about the vertical (y) axis by an angle in
+    [0, 360°), shrunk by a factor in ``scale`` towards the floor's centre and shifted up to
+    ``shift`` voxels in x and z (trilinear resampling, solid above 0.5): the posed probe set."""
+    rng = np.random.default_rng(seed)
+    out = np.empty_like(grids)
+    mid = grids.shape[1] / 2
+    for n, g in enumerate(grids):
+        t, s = rng.uniform(0, 2 * np.pi), rng.uniform(*scale)
+        dx, dz = rng.uniform(-shift, shift, 2)
+        c, si = np.cos(t), np.sin(t)
+        A = np.array([[c, 0, -si], [0, 1, 0], [si, 0, c]]) / s  # output -> input coordinates
+        centre_out, centre_in = np.array([mid + dx, 0, mid + dz]), np.array([mid, 0, mid])
+        offset = A @ (0.5 - centre_out) + centre_in - 0.5  # voxel centres at index + 0.5
+        moved = ndimage.affine_transform(g.astype(np.float32), A, offset, order=1)
+        out[n] = moved > 0.5
+    return out
 
 
 @torch.no_grad()
@@ -213,21 +241,27 @@ def main() -> None:
         D = run_discriminator(args.gan)
         torch.manual_seed(args.seed)
         D0 = VoxelDiscriminator(D.blocks[0][0].out_channels).eval()
-        res = {}
-        for name, net in (("trained_D", D), ("random_D", D0)):
-            accs = probe(
-                features(net, train_x),
-                train_y,
-                features(net, held_x),
-                held_y,
-                10,
-                args.probe_draws,
-                args.seed,
-            )
-            res[name] = {"mean": float(np.mean(accs)), "draws": accs}
-        res["gain_points"] = 100 * (res["trained_D"]["mean"] - res["random_D"]["mean"])
-        report["probe"] = res
-        print("(b)", json.dumps(res), flush=True)
+        sets = {
+            "aligned": (train_x, held_x),
+            "posed": (pose(train_x, args.seed + 1), pose(held_x, args.seed + 2)),
+        }
+        report["probe"] = {}
+        for protocol, (px, hx) in sets.items():
+            res = {}
+            for name, net in (("trained_D", D), ("random_D", D0)):
+                accs = probe(
+                    features(net, px),
+                    train_y,
+                    features(net, hx),
+                    held_y,
+                    10,
+                    args.probe_draws,
+                    args.seed,
+                )
+                res[name] = {"mean": float(np.mean(accs)), "draws": accs}
+            res["gain_points"] = 100 * (res["trained_D"]["mean"] - res["random_D"]["mean"])
+            report["probe"][protocol] = res
+            print(f"(b) {protocol}", json.dumps(res), flush=True)
 
     if args.vae:
         G = run_generator(args.vae)

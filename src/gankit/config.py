@@ -96,7 +96,8 @@ class TrainConfig(BaseModel):
         start = self.decay_start_step
         if start is None or step < start:
             return 1.0
-        return max(self.steps - step, 0) / (self.steps - start)
+        # a fraction can round to the last step itself: the decay is then one step, to 0
+        return max(self.steps - step, 0) / max(self.steps - start, 1)
 
 
 class RunConfig(BaseModel):

@@ -436,11 +436,18 @@ PRESETS["video-folder"] = deep_update(
 
 # 3-D shapes (docs/models/voxel-gan.md): 3D-GAN and 3D-VAE-GAN on the procedural 32³ shapes at a
 # CPU width (16 channels at 16³), the paper's adaptive D update (D trains only while its batch
-# accuracy is below 0.8) and Adam β1 0.5.
+# accuracy is below 0.8) and Adam β1 0.5. voxel-gan is self-conditioned on 24 k-means clusters of
+# the grids (without them it drops whole classes: 4 of 6 at 900 steps).
 PRESETS["voxel-gan-shapes"] = {
     "family": "voxel-gan",
     "data": {"name": "shapes"},
-    "model": {"z_dim": 64, "g_channels": 16, "d_channels": 16, "lr": {"G": 1e-3, "D": 1e-3}},
+    "model": {
+        "z_dim": 64,
+        "g_channels": 16,
+        "d_channels": 16,
+        "clusters": 24,
+        "lr": {"G": 1e-3, "D": 1e-3},
+    },
     "train": {
         "steps": 900,
         "batch_size": 32,
@@ -459,8 +466,11 @@ PRESETS["voxel-vae-gan-shapes"] = {
         "e_channels": 32,
         "lr": {"G": 1e-3, "D": 1e-3},
     },
+    # 1,600 steps, the learning rates decaying to 0 over the last 500: image -> shape IoU 0.562 on
+    # held-out views (700 steps at a constant rate: 0.508, below the nearest neighbour's 0.524)
     "train": {
-        "steps": 700,
+        "steps": 1600,
+        "lr_decay_start": 0.6875,  # step 1,100 of 1,600
         "batch_size": 32,
         "sample_every": 100,
         "checkpoint_every": 350,

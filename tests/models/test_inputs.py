@@ -57,6 +57,7 @@ def _cases():
                 yield pytest.param(family, variant, None, id=f"{family}-{variant}")
     for variant in VARIANTS["mlp-gan"]:
         yield pytest.param("mlp-gan", variant, POINTS, id=f"mlp-gan-{variant}-points")
+    yield pytest.param("voxel-gan", {"clusters": 4}, SHAPES, id="voxel-gan-clusters-shapes")
 
 
 def _declared(family: str, variant: dict, info: DataInfo | None):

@@ -1,5 +1,6 @@
-"""3D-GAN and 3D-VAE-GAN on tiny procedural shapes: training, the adaptive D update, an exact
-resume, export and load, and the CLI's grids, meshes and turntables."""
+"""3D-GAN and 3D-VAE-GAN on tiny procedural shapes: training, the adaptive D update,
+self-conditioning on clusters of the grids, an exact resume, export and load, and the CLI's
+grids, meshes and turntables."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import pytest
 import torch
 from PIL import Image
 
+from gankit.data import DataConfig, load_dataset, split_holdout
 from gankit.data.shapes import render
 from gankit.errors import ConfigError
 from gankit.generator import load
 from gankit.mesh import read_obj, voxel_mesh
+from gankit.models.selfcond import image_clusters
 from gankit.models.voxel import SHOW, occupancy
 from gankit.presets import resolve
 from gankit.train import checkpoint as ckpt
@@ -21,13 +24,15 @@ TINY = {"z_dim": 8, "g_channels": 4, "d_channels": 4}
 
 
 def voxel_trainer(family, run_dir=None, steps=2, **model):
-    extra = {"e_channels": 4} if family == "voxel-vae-gan" else {}
+    # 12 training grids: the self-conditioned voxel-gan gets 3 clusters of them
+    extra = {"e_channels": 4} if family == "voxel-vae-gan" else {"clusters": 3}
     cfg = resolve(
         family=family,
         flags={
             "data": {"name": "shapes", "limit": 2},
             "train": {
                 "steps": steps,
+                "lr_decay_start": None,  # constant rates: tests step past train.steps
                 "batch_size": 4,
                 "device": "cpu",
                 "log_every": 1,
@@ -64,9 +69,10 @@ def test_two_halves_equal_one_run_and_the_export_loads(family, tmp_path):
     G = load(tmp_path / "half")
     trained = first._sampling_G().eval()
     if family == "voxel-gan":
-        z = G.latent(3, seed=1)["z"]
+        inputs = G.latent(3, seed=1)  # z and the quantile u that picks each grid's cluster
+        assert set(inputs) == {"z", "u"}
         with torch.no_grad():
-            assert torch.allclose(G(z=z), trained(z=z))
+            assert torch.allclose(G(**inputs), trained(**inputs))
         out = G.sample(3, seed=1)
     else:
         views = first.heldout.inputs["image"][:3]
@@ -99,6 +105,46 @@ def test_the_adaptive_update_skips_a_winning_discriminator():
     assert any(
         not torch.equal(a, b) for a, b in zip(D1, always.family.nets["D"].parameters(), strict=True)
     )
+
+
+def test_clusters_of_grids_follow_the_shape_classes():
+    train, _ = split_holdout(load_dataset(DataConfig(name="shapes", limit=20)), 0)
+    labels = train.y.numpy()
+
+    def purity(k: int) -> float:  # the share of grids in their cluster's most common class
+        table = np.zeros((k, 6), int)
+        np.add.at(table, (image_clusters(train.x, k).numpy(), labels), 1)
+        return table.max(1).sum() / len(labels)
+
+    # one cluster per class merges some classes; the preset's overclustering (24) keeps them apart
+    assert purity(24) >= 0.9 and purity(24) > purity(6)
+
+
+def test_self_conditioning_ties_each_cluster_to_its_code():
+    trainer = voxel_trainer("voxel-gan", steps=3, clusters=3, d_threshold=1.0)
+    trainer.fit()
+    family = trainer.family
+    ids = family.extra_state()["cluster_ids"].long()
+    assert len(ids) == 12 and set(ids.tolist()) <= {0, 1, 2}
+    share = torch.bincount(ids, minlength=3).float() / 12
+    assert torch.allclose(family.G.prior, share)  # G draws the clusters as often as the data
+    D, G = family.nets["D"].eval(), family.G.eval()
+    x = trainer.data.x[:4].float().div(127.5).sub(1)
+    with torch.no_grad():  # a projection D: the same grid scores differently under each cluster
+        scores = torch.stack([D(x, torch.full((4,), k)) for k in range(3)])
+        assert not torch.allclose(scores[0], scores[1])
+        z = torch.randn(3, 8)
+        by_code = [G(z, c=torch.full((3,), k)) for k in range(3)]
+        assert not torch.allclose(by_code[0], by_code[1])
+        # u picks the cluster through the prior's cumulative shares: 0, 1, 2 here
+        drawn = G(z, u=torch.tensor([0.0, float(share[0]) + 1e-3, 0.999]))
+        for k in range(3):
+            assert torch.allclose(drawn[k], by_code[k][k])
+
+
+def test_vae_gan_refuses_clusters():
+    with pytest.raises(ConfigError, match="model.clusters"):
+        voxel_trainer("voxel-vae-gan", clusters=3)
 
 
 def test_vae_gan_learns_to_reconstruct_from_views():

@@ -48,6 +48,13 @@ def test_a_fraction_starts_the_decay_at_that_share_of_the_steps():
         ]
 
 
+def test_a_fraction_that_rounds_to_the_last_step_decays_there():
+    # a preset's fraction on a tiny run (0.6875 of 1 step): no division by zero, lr 0 past the end
+    tc = TrainConfig(steps=1, lr_decay_start=0.6875)
+    assert tc.decay_start_step == 1
+    assert [tc.lr_scale(s) for s in range(3)] == [1, 0, 0]
+
+
 def test_every_optimizer_follows_the_schedule():
     trainer = _trainer(steps=8, start=4)
     seen = []

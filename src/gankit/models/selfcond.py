@@ -1,4 +1,4 @@
-"""Categorical codes and self-conditioning, shared by dcgan and mlp-gan.
+"""Categorical codes and self-conditioning, shared by dcgan, mlp-gan and voxel-gan.
 
 ``model.n_components=K`` gives G a categorical code ``c`` of K equally likely values;
 ``model.clusters=K`` self-conditions instead (Liu et al. 2020, "Diverse Image Generation via
@@ -62,8 +62,9 @@ def image_clusters(x: torch.Tensor, k: int, seed: int = 0) -> torch.Tensor:
 
 
 class SelfConditioning:
-    """The cluster bookkeeping of a self-conditioned family (``model.clusters=K``; dcgan and
-    mlp-gan): ids assigned once and kept in every checkpoint, G's prior set from their share."""
+    """The cluster bookkeeping of a self-conditioned family (``model.clusters=K``; dcgan, mlp-gan
+    and voxel-gan): ids assigned once and kept in every checkpoint, G's prior set from their
+    share."""
 
     _cluster_ids: torch.Tensor | None = None  # (N,) the training samples' clusters
 
@@ -101,8 +102,9 @@ def code_latent(
     z = torch.randn(n, cfg.z_dim, generator=generator)
     if cfg.clusters:
         return {"z": z, "u": torch.rand(n, generator=generator)}
-    if cfg.n_components:
-        return {"z": z, "c": torch.randint(cfg.n_components, (n,), generator=generator)}
+    k = getattr(cfg, "n_components", 0)  # families with clusters only (voxel-gan) have none
+    if k:
+        return {"z": z, "c": torch.randint(k, (n,), generator=generator)}
     return {"z": z}
 
 
@@ -115,7 +117,7 @@ def code_inputs(cfg: Any) -> list[Input]:
             "(their share of the training data): low u, the first clusters"
         )
         out.append(Input("u", "code", (), low=0.0, high=1.0, doc=doc))
-    elif cfg.n_components:
+    elif getattr(cfg, "n_components", 0):
         doc = f"categorical code: one of {cfg.n_components} equally likely values"
         out.append(Input("c", "code", (), categories=cfg.n_components, doc=doc))
     return out

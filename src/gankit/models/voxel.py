@@ -13,6 +13,12 @@ is below ``d_threshold`` (0.8): a D that already wins skips the step (no gradien
 parameters, so Adam leaves them alone) and the GAN keeps G's gradient alive. Every option of
 ``models.blocks`` (loss, WGAN-GP, R1, spectral norm) applies as well.
 
+``clusters=K`` self-conditions the voxel GAN against mode dropping (Liu et al. 2020, "Diverse
+Image Generation via Self-Conditioned GANs", as dcgan and mlp-gan do, ``selfcond.py``): the
+training grids' k-means clusters become G's categorical code and the label of a projection D, and
+G draws the clusters as often as the data has them. D then rejects a G that makes one cluster's
+shapes for another's code, so G cannot drop the shapes of a whole cluster.
+
 ``voxel-vae-gan`` (3D-VAE-GAN): an image encoder E maps one view (a 32×32 grey rendering) to a
 Gaussian over z (VAE: mean and log-variance), and the same voxel G decodes z. G's exported
 module is E followed by G, fed E's mean: one picture in, one grid out. Per step
@@ -36,6 +42,14 @@ from gankit.data.base import DataInfo
 from gankit.errors import ConfigError
 from gankit.models.base import Family, Input, Phase
 from gankit.models.blocks import AdversarialConfig, adversarial_phases, d_step, g_step, maybe_sn
+from gankit.models.convnets import with_code
+from gankit.models.selfcond import (
+    SelfConditioning,
+    cluster_of,
+    code_inputs,
+    code_latent,
+    image_clusters,
+)
 from gankit.registry import register_model
 
 THRESHOLD = 0.5  # occupancy probability above which a voxel is solid
@@ -53,6 +67,13 @@ class VoxelGANConfig(AdversarialConfig):
         le=1.0,
         description="train D on a batch only while its accuracy there is below this (the "
         "paper's 0.8; 1: always)",
+    )
+    clusters: int = Field(
+        0,
+        ge=0,
+        le=1024,
+        description="self-conditioning: K k-means clusters of the training grids label G's "
+        "categorical code and a projection D; drawn as often as in the data (0: off)",
     )
 
 
@@ -74,13 +95,17 @@ def voxel_shape(info: DataInfo) -> int:
 
 
 class VoxelGenerator(nn.Module):
-    """z (N, z_dim) -> occupancy in [-1, 1] (N, 32, 32, 32)."""
+    """z (N, z_dim) -> occupancy in [-1, 1] (N, 32, 32, 32); with ``clusters=K``, ``G(z, c)`` or
+    ``G(z, u=u)`` with a categorical code of K values and their prior (a buffer)."""
 
-    def __init__(self, z_dim: int, ch: int):
+    def __init__(self, z_dim: int, ch: int, clusters: int = 0):
         super().__init__()
-        self.z_dim = z_dim
+        self.z_dim, self.n_components = z_dim, clusters
+        if clusters:
+            # P(cluster) in the training data; set by the family's prepare, saved with the weights.
+            self.register_buffer("prior", torch.full((clusters,), 1.0 / clusters))
         self.net = nn.Sequential(
-            nn.ConvTranspose3d(z_dim, 4 * ch, 4, 1, 0, bias=False),  # 4³
+            nn.ConvTranspose3d(z_dim + clusters, 4 * ch, 4, 1, 0, bias=False),  # 4³
             nn.BatchNorm3d(4 * ch),
             nn.ReLU(True),
             nn.ConvTranspose3d(4 * ch, 2 * ch, 4, 2, 1, bias=False),  # 8³
@@ -95,29 +120,47 @@ class VoxelGenerator(nn.Module):
         # far from every real grid and D rejects it wholesale
         nn.init.constant_(self.net[-1].bias, PRIOR_LOGIT)
 
-    def logits(self, z: torch.Tensor) -> torch.Tensor:
-        return self.net(z.view(len(z), self.z_dim, 1, 1, 1)).squeeze(1)
+    def logits(
+        self, z: torch.Tensor, c: torch.Tensor | None = None, u: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        if c is None and u is not None:
+            c = cluster_of(u, self.prior)
+        h = with_code(z, c, self.n_components)  # (N, z_dim + K)
+        return self.net(h.view(*h.shape, 1, 1, 1)).squeeze(1)
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return torch.tanh(self.logits(z) / 2)
+    def forward(
+        self, z: torch.Tensor, c: torch.Tensor | None = None, u: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """``c``: the cluster (N,); or ``u`` ~ U(0, 1) (N,), mapped to a cluster drawn with the
+        data's frequencies (self-conditioning)."""
+        return torch.tanh(self.logits(z, c, u) / 2)
 
 
 class VoxelDiscriminator(nn.Module):
-    """(N, 32, 32, 32) in [-1, 1] -> one logit per grid (N,)."""
+    """(N, 32, 32, 32) in [-1, 1] -> one logit per grid (N,). With ``num_classes`` it is a
+    projection discriminator (Miyato & Koyama 2018), ``D(x, label) = head(phi(x)) +
+    <embed(label), phi(x)>``, phi(x) the 4³ features flattened."""
 
-    def __init__(self, ch: int, sn: bool = False):
+    def __init__(self, ch: int, sn: bool = False, num_classes: int = 0):
         super().__init__()
         self.blocks = nn.ModuleList(
             nn.Sequential(maybe_sn(nn.Conv3d(a, b, 4, 2, 1), sn), nn.LeakyReLU(0.2, True))
             for a, b in ((1, ch), (ch, 2 * ch), (2 * ch, 4 * ch))  # 16³, 8³, 4³
         )
         self.head = maybe_sn(nn.Conv3d(4 * ch, 1, 4, 1, 0), sn)
+        if num_classes:
+            embed = nn.Embedding(num_classes, 4 * ch * 4**3)
+            nn.init.normal_(embed.weight, 0.0, 0.02)
+            self.embed = maybe_sn(embed, sn)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, label: torch.Tensor | None = None) -> torch.Tensor:
         h = x.unsqueeze(1)
         for block in self.blocks:
             h = block(h)
-        return self.head(h).flatten()
+        out = self.head(h).flatten()
+        if label is not None:
+            out = out + (self.embed(label) * h.flatten(1)).sum(1)
+        return out
 
     @torch.no_grad()
     def features(self, x: torch.Tensor) -> torch.Tensor:
@@ -188,7 +231,7 @@ def render_grids(out: torch.Tensor, size: int = 32) -> torch.Tensor:
 
 
 @register_model("voxel-gan")
-class VoxelGAN(Family):
+class VoxelGAN(SelfConditioning, Family):
     """3D-GAN: z -> a 32³ occupancy grid; a 3-D convolutional D with the adaptive update."""
 
     name = "voxel-gan"
@@ -199,7 +242,7 @@ class VoxelGAN(Family):
     @classmethod
     def build_generator(cls, cfg: VoxelGANConfig, info: DataInfo) -> nn.Module:
         voxel_shape(info)
-        return VoxelGenerator(cfg.z_dim, cfg.g_channels)
+        return VoxelGenerator(cfg.z_dim, cfg.g_channels, cfg.clusters)
 
     def build(self, cfg: VoxelGANConfig, info: DataInfo) -> dict[str, nn.Module]:
         if cfg.pack != 1 or cfg.diffaugment:
@@ -208,8 +251,21 @@ class VoxelGAN(Family):
             )
         return {
             "G": self.build_generator(cfg, info),
-            "D": VoxelDiscriminator(cfg.d_channels, cfg.spectral_norm),
+            "D": VoxelDiscriminator(cfg.d_channels, cfg.spectral_norm, cfg.clusters),
         }
+
+    @classmethod
+    def inputs(cls, cfg: VoxelGANConfig, info: DataInfo) -> list[Input]:
+        return code_inputs(cfg)
+
+    @classmethod
+    def latent(cls, cfg, info, n, generator=None):
+        return code_latent(cfg, n, generator)
+
+    def prepare(self, data):
+        """Self-conditioning: each training grid gets its k-means cluster id (``image_clusters``
+        reads a grid as an image whose 32 channels are its x slices), G's prior their share."""
+        return self.assign_clusters(data, image_clusters) if self.cfg.clusters else data
 
     def phases(self) -> list[Phase]:
         return adversarial_phases(self.cfg)
@@ -222,10 +278,10 @@ class VoxelGAN(Family):
         """Grids drawn from fresh noise, as many as the batch has."""
         return self.G(**self.noise_like(batch))
 
-    def d_phase(self, real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, dict]:
+    def d_phase(self, real: torch.Tensor, fake: torch.Tensor, **cond) -> tuple[torch.Tensor, dict]:
         """D's loss, or, where D already wins (accuracy >= ``d_threshold``, the paper's adaptive
         update), a loss that reaches none of D's parameters: the optimizer then skips them."""
-        loss, logs = d_step(self.nets["D"], self.cfg, real, fake)
+        loss, logs = d_step(self.nets["D"], self.cfg, real, fake, **cond)
         acc = logs["acc/D"]  # on this batch, at the loss's own decision threshold
         update = acc < self.cfg.d_threshold or self.cfg.d_threshold >= 1.0
         logs["D_updated"] = float(update)
@@ -234,9 +290,15 @@ class VoxelGAN(Family):
         return loss, logs
 
     def step(self, phase: str, batch: dict[str, torch.Tensor]):
+        cond = {}
+        if self.cfg.clusters:  # G draws the clusters of the real batch, D judges (grid, cluster)
+            cond = {"label": batch["cluster"]}
+            fake = self.G(self.noise_like(batch)["z"], c=batch["cluster"])
+        else:
+            fake = self.fake(batch)
         if phase == "D":
-            return self.d_phase(batch["real"], self.fake(batch))
-        return g_step(self.nets["D"], self.cfg, self.fake(batch))
+            return self.d_phase(batch["real"], fake, **cond)
+        return g_step(self.nets["D"], self.cfg, fake, **cond)
 
 
 def kl_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -272,6 +334,11 @@ class VoxelVAEGAN(VoxelGAN):
     @classmethod
     def build_generator(cls, cfg: VoxelVAEGANConfig, info: DataInfo) -> nn.Module:
         voxel_shape(info)
+        if cfg.clusters:
+            raise ConfigError(
+                f"{cls.name}: model.clusters (self-conditioning) applies to voxel-gan; the "
+                "encoder already ties each grid to its own code. Leave model.clusters at 0"
+            )
         c = cls.view_shape(info)[0]
         return ImageToShape(c, cfg.e_channels, cfg.g_channels, cfg.z_dim)
 
