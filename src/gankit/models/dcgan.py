@@ -124,13 +124,11 @@ class DCGAN(SelfConditioning, Family):
 
     def _draw(self, phase, batch):
         """Noise (with the real batch's clusters when self-conditioned) and G's samples."""
-        z = self.noise_like(batch)
-        if self.cfg.clusters:  # G draws the clusters of the real batch, D judges (image, cluster)
-            z = {"z": z["z"], "c": batch["cluster"]}
+        z, cond = self.step_inputs(batch)
         if phase == "G" and self.cfg.mode_seeking and "c" in z:
             half = len(z["c"]) // 2  # pairs (i, i + half) share a code for the mode-seeking term
             z["c"] = torch.cat([z["c"][:half], z["c"][:half], z["c"][2 * half :]])
-        cond = {"label": z["c"]} if self.cfg.clusters else {}
+            cond = {"label": z["c"]} if cond else {}
         return z, cond, self.G(**z)
 
 

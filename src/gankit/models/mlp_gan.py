@@ -230,11 +230,7 @@ class MLPGAN(SelfConditioning, Family):
         return phases
 
     def step(self, phase, batch):
-        inputs = self.noise_like(batch)
-        cond = {}
-        if self.cfg.clusters:  # G draws the clusters of the real batch, D judges (sample, cluster)
-            inputs = {"z": inputs["z"], "c": batch["cluster"]}
-            cond = {"label": inputs["c"]}
+        inputs, cond = self.step_inputs(batch)
         fake = self.G(**inputs)
         D = self.nets["D"]
         if phase == "D":

@@ -84,6 +84,16 @@ class SelfConditioning:
         self.G.prior.copy_(torch.bincount(ids, minlength=k).float() / len(ids))
         return dataclasses.replace(data, extra={**data.extra, "cluster": ids})
 
+    def step_inputs(self, batch: dict[str, torch.Tensor]) -> tuple[dict, dict]:
+        """G's inputs for a training step and D's condition: self-conditioned, G draws the real
+        batch's clusters and D judges (sample, cluster) pairs; otherwise fresh noise (and codes)
+        and no condition."""
+        inputs = self.noise_like(batch)
+        if not self.cfg.clusters:
+            return inputs, {}
+        c = batch["cluster"]
+        return {"z": inputs["z"], "c": c}, {"label": c}
+
     def extra_state(self) -> dict[str, Any]:
         """The training samples' cluster ids, so a resume neither reclusters nor can differ."""
         ids = self._cluster_ids

@@ -274,10 +274,6 @@ class VoxelGAN(SelfConditioning, Family):
     def pictures(cls, cfg, info, out: torch.Tensor) -> torch.Tensor:
         return render_grids(out)
 
-    def fake(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        """Grids drawn from fresh noise, as many as the batch has."""
-        return self.G(**self.noise_like(batch))
-
     def d_phase(self, real: torch.Tensor, fake: torch.Tensor, **cond) -> tuple[torch.Tensor, dict]:
         """D's loss, or, where D already wins (accuracy >= ``d_threshold``, the paper's adaptive
         update), a loss that reaches none of D's parameters: the optimizer then skips them."""
@@ -290,12 +286,8 @@ class VoxelGAN(SelfConditioning, Family):
         return loss, logs
 
     def step(self, phase: str, batch: dict[str, torch.Tensor]):
-        cond = {}
-        if self.cfg.clusters:  # G draws the clusters of the real batch, D judges (grid, cluster)
-            cond = {"label": batch["cluster"]}
-            fake = self.G(self.noise_like(batch)["z"], c=batch["cluster"])
-        else:
-            fake = self.fake(batch)
+        inputs, cond = self.step_inputs(batch)
+        fake = self.G(**inputs)
         if phase == "D":
             return self.d_phase(batch["real"], fake, **cond)
         return g_step(self.nets["D"], self.cfg, fake, **cond)
@@ -348,6 +340,7 @@ class VoxelVAEGAN(VoxelGAN):
         return adversarial_phases(self.cfg)
 
     def fake(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Grids G decodes from prior noise, as many as the batch has."""
         n = len(batch["real"])
         z = torch.randn(n, self.cfg.z_dim, device=batch["real"].device)
         return self.G.decoder(z)
